@@ -1,0 +1,145 @@
+# rpol: the policy compiler (rpolc) and its runtime (librpol).
+#
+#   make            build/rpolc, build/librpol.a, build/librpol.so
+#   make demo       decide sample return requests with an example bundle
+#   make test       the whole suite (ends with "N passed, N failed")
+#   make deps       install missing Debian packages (as root), else say how
+#
+# BUILD=dir puts every generated file in another directory, so that several
+# builds (a sanitizer build, say) can live side by side.
+
+BUILD    ?= build
+CC       ?= cc
+CLANG    ?= clang
+LLVM_CONFIG ?= llvm-config
+VERSION  := 0.1.0
+
+# Debian packages the build needs, with the file or command that proves
+# each one is installed.
+DEPS := flex:flex bison:bison llvm-config:llvm-dev clang:clang \
+        /usr/include/json-c/json.h:libjson-c-dev \
+        /usr/include/cmocka.h:libcmocka-dev \
+        /usr/include/x86_64-linux-gnu/ffi.h:libffi-dev \
+        /usr/include/openssl/sha.h:libssl-dev \
+        xxd:xxd pkg-config:pkg-config valgrind:valgrind
+missing_pkgs = $(strip $(foreach d,$(DEPS),$(if $(or $(wildcard $(word 1,$(subst :, ,$(d)))),$(shell command -v $(word 1,$(subst :, ,$(d))) 2>/dev/null)),,$(word 2,$(subst :, ,$(d))))))
+MISSING := $(missing_pkgs)
+
+ifneq ($(MISSING),)
+ifeq ($(filter deps clean,$(MAKECMDGOALS)),)
+$(info rpol: missing Debian packages: $(MISSING))
+$(shell $(MAKE) --no-print-directory deps >&2)
+endif
+endif
+
+LLVM_CFLAGS := $(shell $(LLVM_CONFIG) --cflags 2>/dev/null | sed 's/-std=[^ ]*//; s/-Werror[^ ]*//g')
+LLVM_LIBS   := $(shell $(LLVM_CONFIG) --ldflags --libs core orcjit native passes bitreader linker target analysis 2>/dev/null) \
+               $(shell $(LLVM_CONFIG) --system-libs 2>/dev/null)
+DEP_LIBS    := -ljson-c -lffi -lcrypto -ldl -lpthread -lm
+
+WARN     := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes
+CFLAGS   ?= -O2 -g
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -fPIC \
+             -I. -Iruntime -Iruntime/include -Icompiler -I$(BUILD)/gen \
+             -DRPOL_VERSION_TEXT='"$(VERSION)"' $(LLVM_CFLAGS)
+LDFLAGS  ?=
+
+GEN      := $(BUILD)/gen
+LIB_SRCS := $(wildcard compiler/*.c) $(wildcard runtime/*.c)
+LIB_SRCS := $(filter-out compiler/rpolc.c,$(LIB_SRCS))
+GEN_SRCS := $(GEN)/lexer.c $(GEN)/parser.c $(GEN)/prelude.c $(GEN)/value_bc.c
+LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS)) \
+            $(patsubst $(GEN)/%.c,$(BUILD)/obj/gen/%.o,$(GEN_SRCS))
+
+.PHONY: all deps demo test test-unit test-sanitize test-valgrind bench clean bless
+all: $(BUILD)/rpolc $(BUILD)/librpol.a $(BUILD)/librpol.so
+
+deps:
+	@missing="$(missing_pkgs)"; \
+	if [ -z "$$missing" ]; then echo "rpol: all build dependencies are installed"; exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "rpol: installing $$missing"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || \
+	  { echo "rpol: apt-get failed; run: apt-get install -y $$missing"; exit 1; }; \
+	else echo "rpol: missing packages; run as root: apt-get install -y $$missing"; exit 1; fi
+
+# --- generated sources -------------------------------------------------------
+
+$(GEN)/lexer.c $(GEN)/lexer.h: grammar/rpol.l | $(GEN)
+	flex --header-file=$(GEN)/lexer.h -o $(GEN)/lexer.c $<
+
+$(GEN)/parser.c $(GEN)/parser.h: grammar/rpol.y | $(GEN)
+	bison -Wall -Werror --defines=$(GEN)/parser.h -o $(GEN)/parser.c $<
+
+$(GEN)/lexer.o $(BUILD)/obj/gen/lexer.o: $(GEN)/parser.h
+$(BUILD)/obj/gen/parser.o: $(GEN)/lexer.h
+
+# The prelude is embedded so that rpolc works from any directory.
+STDLIB := $(sort $(wildcard stdlib/*.rpol))
+$(GEN)/prelude.c: $(STDLIB) Makefile | $(GEN)
+	@{ echo '#include "session.h"'; i=0; \
+	  for f in $(STDLIB); do echo "static const char p$$i[] = {"; xxd -i < $$f; echo ', 0};'; i=$$((i+1)); done; \
+	  echo 'const struct prelude_source prelude_sources[] = {'; i=0; \
+	  for f in $(STDLIB); do echo "  {\"$$(basename $$f)\", p$$i, sizeof p$$i - 1},"; i=$$((i+1)); done; \
+	  echo '  {0, 0, 0}};'; echo "const int prelude_nsources = $$i;"; } > $@.tmp && mv $@.tmp $@
+
+# runtime/value.c as LLVM bitcode, linked into every evaluator.
+$(BUILD)/value.bc: runtime/value.c runtime/value.h runtime/rpol_abi.h | $(GEN)
+	$(CLANG) -O2 -fPIC -Iruntime -emit-llvm -c $< -o $@
+$(GEN)/value_bc.c: $(BUILD)/value.bc
+	@{ echo '#include <stddef.h>'; echo 'const unsigned char rpol_value_bc[] = {'; xxd -i < $<; \
+	  echo '};'; echo 'const size_t rpol_value_bc_len = sizeof rpol_value_bc;'; } > $@.tmp && mv $@.tmp $@
+
+$(GEN):
+	@mkdir -p $@
+
+# --- objects and products ----------------------------------------------------
+
+$(BUILD)/obj/%.o: %.c $(GEN)/parser.h $(GEN)/lexer.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/gen/%.o: $(GEN)/%.c $(GEN)/parser.h $(GEN)/lexer.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Wno-sign-compare -Wno-unused-function -MMD -MP -c $< -o $@
+
+$(BUILD)/librpol.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/librpol.so: $(LIB_OBJS) runtime/librpol.map
+	$(CC) -shared -Wl,-soname,librpol.so.0 -Wl,--version-script=runtime/librpol.map \
+	  -o $@ $(LIB_OBJS) $(LDFLAGS) $(LLVM_LIBS) $(DEP_LIBS)
+
+$(BUILD)/rpolc: $(BUILD)/obj/compiler/rpolc.o $(BUILD)/librpol.a
+	$(CC) -rdynamic -o $@ $< $(BUILD)/librpol.a $(LDFLAGS) $(LLVM_LIBS) $(DEP_LIBS)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# --- tests ---------------------------------------------------------------------
+
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/librpol.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/librpol.a -lcmocka $(LDFLAGS) $(LLVM_LIBS) $(DEP_LIBS)
+
+test: all $(UNIT_BINS)
+	@BUILD=$(BUILD) sh tests/run.sh
+
+# Rewrites the golden files from the current output (review the diff!).
+bless: all
+	@BUILD=$(BUILD) BLESS=1 sh tests/run.sh
+
+test-sanitize:
+	$(MAKE) BUILD=build-san CC=$(CLANG) \
+	  EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	  LDFLAGS="-fsanitize=address,undefined" test
+
+demo: all
+	@sh tests/demo.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) build-san

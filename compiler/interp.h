@@ -1,0 +1,37 @@
+/* interp.h: the reference interpreter, a tree walker over checked programs.
+ *
+ * Written from the spec independently of the code generator (it shares
+ * only runtime/value.h), it is the oracle compiled code is tested against:
+ * same decisions, same error codes and locations, same explain traces.  It
+ * is an evaluator like any other (rpol_abi.h), so the runtime loads it the
+ * way it loads compiled code.  It allocates nothing per decision: lets and
+ * outputs are memoised in a frame on the C stack, bounded by the program.
+ */
+#ifndef RPOL_INTERP_H
+#define RPOL_INTERP_H
+
+#include "ast.h"
+#include "layout.h"
+#include "../runtime/rpol_abi.h"
+
+/* What env->host points to when the interpreter is the evaluator. */
+struct interp_host {
+  const struct program *prog;
+  const struct layout *layout;
+  int policy_index;
+};
+
+/* An rpol_eval_fn: decides one line for env->host's program. */
+int interp_eval(const struct rpol_slot *in, struct rpol_result *res,
+                const struct rpol_env *env);
+
+/* Evaluates a constant expression (§5.4) into `out`; set storage and
+ * strings are allocated in `a`.  `order_cur` is the currency untyped
+ * numbers convert to (-1: none, which makes such a use an error), and
+ * cur_exponent the currency table.  Returns an enum rpol_code; on error
+ * *err_span (if not NULL) is where it failed. */
+int interp_const(struct arena *a, const struct expr *e, int order_cur,
+                 const int8_t *cur_exponent, struct rpol_slot *out,
+                 struct span *err_span);
+
+#endif
