@@ -41,12 +41,18 @@ WARN     := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes
 CFLAGS   ?= -O2 -g
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -fPIC \
              -I. -Iruntime -Iruntime/include -Icompiler -I$(BUILD)/gen \
-             -DRPOL_VERSION_TEXT='"$(VERSION)"' $(LLVM_CFLAGS)
+             -DRPOL_VERSION_TEXT='"$(VERSION)"' -DRPOL_SCHEMA_HASH='"$(SCHEMA_HASH)"' \
+             $(LLVM_CFLAGS)
 LDFLAGS  ?=
+# Artifacts record the hash of the standard schema they were built against;
+# the runtime refuses one built against another schema.
+SCHEMA_HASH := $(shell sha256sum stdlib/schema.rpol 2>/dev/null | cut -c1-64)
 
 GEN      := $(BUILD)/gen
 LIB_SRCS := $(wildcard compiler/*.c) $(wildcard runtime/*.c)
-LIB_SRCS := $(filter-out compiler/rpolc.c,$(LIB_SRCS))
+CLI_SRCS := compiler/rpolc.c $(wildcard compiler/cmd_*.c)
+LIB_SRCS := $(filter-out $(CLI_SRCS),$(LIB_SRCS))
+CLI_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(CLI_SRCS))
 GEN_SRCS := $(GEN)/lexer.c $(GEN)/parser.c $(GEN)/prelude.c $(GEN)/value_bc.c
 LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS)) \
             $(patsubst $(GEN)/%.c,$(BUILD)/obj/gen/%.o,$(GEN_SRCS))
@@ -72,7 +78,7 @@ $(GEN)/lexer.c $(GEN)/lexer.h: grammar/rpol.l | $(GEN)
 $(GEN)/parser.c $(GEN)/parser.h: grammar/rpol.y | $(GEN)
 	bison -Wall -Werror --defines=$(GEN)/parser.h -o $(GEN)/parser.c $<
 
-$(GEN)/lexer.o $(BUILD)/obj/gen/lexer.o: $(GEN)/parser.h
+$(BUILD)/obj/gen/lexer.o: $(GEN)/parser.h
 $(BUILD)/obj/gen/parser.o: $(GEN)/lexer.h
 
 # The prelude is embedded so that rpolc works from any directory.
@@ -112,8 +118,8 @@ $(BUILD)/librpol.so: $(LIB_OBJS) runtime/librpol.map
 	$(CC) -shared -Wl,-soname,librpol.so.0 -Wl,--version-script=runtime/librpol.map \
 	  -o $@ $(LIB_OBJS) $(LDFLAGS) $(LLVM_LIBS) $(DEP_LIBS)
 
-$(BUILD)/rpolc: $(BUILD)/obj/compiler/rpolc.o $(BUILD)/librpol.a
-	$(CC) -rdynamic -o $@ $< $(BUILD)/librpol.a $(LDFLAGS) $(LLVM_LIBS) $(DEP_LIBS)
+$(BUILD)/rpolc: $(CLI_OBJS) $(BUILD)/librpol.a
+	$(CC) -rdynamic -o $@ $(CLI_OBJS) $(BUILD)/librpol.a $(LDFLAGS) $(LLVM_LIBS) $(DEP_LIBS)
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
@@ -127,11 +133,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/librpol.a
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/librpol.a -lcmocka $(LDFLAGS) $(LLVM_LIBS) $(DEP_LIBS)
 
 test: all $(UNIT_BINS)
-	@BUILD=$(BUILD) sh tests/run.sh
+	@BUILD=$(BUILD) bash tests/run.sh
 
 # Rewrites the golden files from the current output (review the diff!).
 bless: all
-	@BUILD=$(BUILD) BLESS=1 sh tests/run.sh
+	@BUILD=$(BUILD) BLESS=1 bash tests/run.sh
 
 test-sanitize:
 	$(MAKE) BUILD=build-san CC=$(CLANG) \

@@ -1,0 +1,18 @@
+/* commands.h: the rpolc subcommands (one file each: cmd_NAME.c).
+ * Each takes its own argv (argv[0] is the command name) and returns the
+ * process exit status of §13. */
+#ifndef RPOL_COMMANDS_H
+#define RPOL_COMMANDS_H
+
+int cmd_check(int argc, char **argv);
+int cmd_build(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_test(int argc, char **argv);
+int cmd_fmt(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+
+/* Prints "rpolc CMD: error: ..." and the command's usage; returns 2. */
+int cmd_usage_error(const char *cmd, const char *fmt, const char *arg);
+int cmd_abi_version(void);
+
+#endif

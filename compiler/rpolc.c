@@ -1,0 +1,143 @@
+/* rpolc.c: the command-line driver.
+ *
+ * One program, several subcommands (§13).  Exit status: 0 success, 1 the
+ * input was rejected (compile errors, failed tests, decision errors), 2
+ * misuse (bad flags, unreadable file).  Diagnostics go to stderr, results
+ * to stdout.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "driver.h"
+
+struct command {
+  const char *name;
+  int (*run)(int argc, char **argv);
+  const char *usage;
+  const char *help;
+};
+
+static int cmd_help(int argc, char **argv);
+
+static const struct command commands[] = {
+  {"check", cmd_check, "rpolc check PATH...",
+   "Parse and type-check policies, modules (on their own), test files\n"
+   "(with the policy they test) and bundle directories.  Every error is\n"
+   "reported as FILE:LINE:COL with the source line and a caret; warnings\n"
+   "do not fail the check.\n"},
+  {"build", cmd_build, "rpolc build PATH -o OUT.so [--emit=so|obj|asm|llvm]",
+   "Compile a policy file or a bundle directory ahead of time into a\n"
+   "shared object that librpol loads (rpol_load) and rpolc eval runs.\n"
+   "--emit writes an object file, assembly or LLVM IR instead.\n"},
+  {"eval", cmd_eval,
+   "rpolc eval POLICY [INPUT] [--explain] [--locale L] [--extern-lib LIB.so]"
+   " [--interp]",
+   "Decide return lines.  POLICY is a .rpol policy file, a bundle\n"
+   "directory (compiled in memory) or a built .so.  INPUT is a file of\n"
+   "JSON lines (- or absent: stdin); one JSON line is written per input\n"
+   "line, in order.  Exit status 1 if any line is an error record.\n"
+   "  --explain         add a trace of the case behind every output\n"
+   "  --locale L        message locale for lines without request.locale\n"
+   "  --extern-lib LIB  bind extern functions from a shared library\n"
+   "  --interp          use the reference interpreter instead of the JIT\n"},
+  {"test", cmd_test,
+   "rpolc test PATH... [--coverage[=json]] [--interp] [--extern-lib LIB.so]",
+   "Run the test blocks of policies and of NAME.test.rpol files.  Prints\n"
+   "one block per failing test and a closing line 'N passed, N failed'.\n"
+   "--coverage lists the cases no test reached.\n"},
+  {"fmt", cmd_fmt, "rpolc fmt [--check] PATH... | rpolc fmt -",
+   "Rewrite files in the canonical layout (comments kept).  --check\n"
+   "changes nothing and exits 1 naming the files that would change; -\n"
+   "formats stdin to stdout.\n"},
+  {"bench", cmd_bench, "rpolc bench POLICY INPUT [--repeat N]",
+   "Decode INPUT once, then time decisions only; prints nanoseconds per\n"
+   "decision and decisions per second (median of several runs).\n"},
+  {"help", cmd_help, "rpolc help [COMMAND]", "Show help for a command.\n"},
+};
+#define NCOMMANDS ((int)(sizeof commands / sizeof commands[0]))
+
+static void usage(FILE *out)
+{
+  fprintf(out, "rpolc %s: the rpol policy compiler\n\nusage:\n",
+          RPOL_VERSION_TEXT);
+  for (int i = 0; i < NCOMMANDS; i++)
+    fprintf(out, "  %s\n", commands[i].usage);
+  fprintf(out, "  rpolc --version\n\n"
+               "Run 'rpolc help COMMAND' for the details of one command.\n");
+}
+
+static int cmd_help(int argc, char **argv)
+{
+  if (argc < 2) {
+    usage(stdout);
+    return 0;
+  }
+  for (int i = 0; i < NCOMMANDS; i++)
+    if (strcmp(commands[i].name, argv[1]) == 0) {
+      printf("usage: %s\n\n%s", commands[i].usage, commands[i].help);
+      return 0;
+    }
+  fprintf(stderr, "rpolc: error: no command '%s'; run 'rpolc help' for the "
+                  "list\n", argv[1]);
+  return 2;
+}
+
+int cmd_usage_error(const char *cmd, const char *fmt, const char *arg)
+{
+  fprintf(stderr, "rpolc %s: error: ", cmd);
+  fprintf(stderr, fmt, arg);
+  fputc('\n', stderr);
+  for (int i = 0; i < NCOMMANDS; i++)
+    if (strcmp(commands[i].name, cmd) == 0)
+      fprintf(stderr, "usage: %s\n", commands[i].usage);
+  return 2;
+}
+
+int cmd_check(int argc, char **argv)
+{
+  if (argc < 2)
+    return cmd_usage_error("check", "%s", "no PATH given");
+  int status = 0;
+  for (int i = 1; i < argc; i++) {
+    if (argv[i][0] == '-' && argv[i][1])
+      return cmd_usage_error("check", "unknown option '%s'", argv[i]);
+  }
+  for (int i = 1; i < argc; i++) {
+    struct session s;
+    session_init(&s);
+    struct driver_unit u;
+    enum driver_status st = driver_load(&s, argv[i], 1, &u);
+    diag_print(&s.diags, stderr);
+    if (st == DRIVER_OK && s.diags.nerrors)
+      st = DRIVER_REJECTED;
+    if ((int)st > status)
+      status = (int)st;
+    session_free(&s);
+  }
+  return status;
+}
+
+int main(int argc, char **argv)
+{
+  if (argc < 2) {
+    usage(stderr);
+    return 2;
+  }
+  if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+    printf("rpolc %s (rpol language 1, runtime ABI %d)\n", RPOL_VERSION_TEXT,
+           cmd_abi_version());
+    return 0;
+  }
+  if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+    usage(stdout);
+    return 0;
+  }
+  for (int i = 0; i < NCOMMANDS; i++)
+    if (strcmp(commands[i].name, argv[1]) == 0)
+      return commands[i].run(argc - 1, argv + 1);
+  fprintf(stderr, "rpolc: error: unknown command '%s'\n\n", argv[1]);
+  usage(stderr);
+  return 2;
+}

@@ -1,0 +1,93 @@
+/* session.c: one compile session (see session.h).
+ *
+ * Files are cached by the path text they were reached by, so a module used
+ * by several files is parsed once and its declarations are the same nodes
+ * for every user: sema relies on that to make a second `use` harmless.
+ */
+#include <string.h>
+
+#include "parse.h"
+#include "session.h"
+
+void session_init(struct session *s)
+{
+  memset(s, 0, sizeof *s);
+  arena_init(&s->arena);
+  source_set_init(&s->sources, &s->arena);
+  diag_init(&s->diags, &s->arena, &s->sources);
+}
+
+void session_free(struct session *s)
+{
+  arena_free(&s->arena);
+}
+
+void session_load_prelude(struct session *s)
+{
+  if (s->prelude)
+    return;
+  s->prelude = arena_alloc(&s->arena,
+                           sizeof *s->prelude * (prelude_nsources + 1));
+  for (int i = 0; i < prelude_nsources; i++) {
+    const struct prelude_source *p = &prelude_sources[i];
+    const char *path = arena_printf(&s->arena, "<prelude>/%s", p->name);
+    struct source *src = source_add(&s->sources, path, p->text, p->len, 1,
+                                    &s->diags);
+    s->prelude[s->nprelude++] = parse_file(&s->arena, &s->diags, src,
+                                           FILE_PRELUDE);
+  }
+}
+
+static struct file *cache_find(struct session *s, const char *path)
+{
+  for (int i = 0; i < s->ncache; i++)
+    if (strcmp(s->cache[i]->src->path, path) == 0)
+      return s->cache[i];
+  return NULL;
+}
+
+static void cache_add(struct session *s, struct file *f)
+{
+  if (s->ncache == s->capcache) {
+    int cap = s->capcache ? s->capcache * 2 : 16;
+    struct file **n = arena_alloc(&s->arena, sizeof *n * cap);
+    if (s->ncache)
+      memcpy(n, s->cache, sizeof *n * s->ncache);
+    s->cache = n;
+    s->capcache = cap;
+  }
+  s->cache[s->ncache++] = f;
+}
+
+struct file *session_file(struct session *s, const char *path,
+                          enum file_kind hint, struct span from,
+                          int has_from)
+{
+  struct file *f = cache_find(s, path);
+  if (f)
+    return f;
+  const char *err = NULL;
+  struct source *src = source_load(&s->sources, path, &s->diags, &err);
+  if (!src) {
+    if (has_from)
+      diag_error(&s->diags, from, "cannot read '%s': %s", path,
+                 err ? err : "unknown error");
+    else
+      diag_error_nospan(&s->diags, "cannot read '%s': %s", path,
+                        err ? err : "unknown error");
+    return NULL;
+  }
+  f = parse_file(&s->arena, &s->diags, src, hint);
+  cache_add(s, f);
+  return f;
+}
+
+const char *session_use_path(struct session *s, const struct file *importer,
+                             const char *use)
+{
+  const char *path = importer->src->path;
+  const char *slash = strrchr(path, '/');
+  if (!slash)
+    return arena_strdup(&s->arena, use);
+  return arena_printf(&s->arena, "%.*s/%s", (int)(slash - path), path, use);
+}
