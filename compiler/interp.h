@@ -14,16 +14,40 @@
 #include "layout.h"
 #include "../runtime/rpol_abi.h"
 
-/* What env->host points to when the interpreter is the evaluator. */
+struct interp_prep;
+
+/* What env->host points to when the interpreter is the evaluator.  For a
+ * bundle, env->host points to an array of hosts, one per policy in
+ * metadata order, and the artifact's eval[i] is interp_eval_fn(i). */
 struct interp_host {
   const struct program *prog;
   const struct layout *layout;
   int policy_index;
+  /* Optional, NULL when unused: reached[case->id] is set to 1 when an
+   * evaluation selects that case (coverage for `rpolc test`). */
+  unsigned char *reached;
+  /* Optional, filled by interp_host_prepare: libffi call interfaces and
+   * lookups done once instead of per decision. */
+  struct interp_prep *prep;
 };
 
-/* An rpol_eval_fn: decides one line for env->host's program. */
+/* Prepares what evaluation would otherwise redo per decision (extern call
+ * interfaces, the order-currency slot).  Returns 0, or -1 when out of
+ * memory (evaluation still works, unprepared).  Free with
+ * interp_host_release. */
+int interp_host_prepare(struct interp_host *h);
+void interp_host_release(struct interp_host *h);
+
+/* An rpol_eval_fn: decides one line for env->host's program (the first
+ * host of the array). */
 int interp_eval(const struct rpol_slot *in, struct rpol_result *res,
                 const struct rpol_env *env);
+
+/* The evaluator of the i-th policy of a bundle: it uses
+ * ((const struct interp_host *)env->host)[i].  NULL when i is out of
+ * range (at most INTERP_MAX_POLICIES policies). */
+#define INTERP_MAX_POLICIES 64
+rpol_eval_fn interp_eval_fn(int i);
 
 /* Evaluates a constant expression (§5.4) into `out`; set storage and
  * strings are allocated in `a`.  `order_cur` is the currency untyped

@@ -1,0 +1,973 @@
+/* interp.c: the reference interpreter, a tree walker over checked programs.
+ *
+ * It is the oracle the compiled evaluators are tested against, so it reads
+ * like the spec rather than like an optimiser: one function per construct,
+ * evaluated in the order §14 fixes (left to right, short-circuit `and`/`or`,
+ * one branch of `if`, the fallback of `??` only when needed, lets and
+ * outputs memoised on first read).  All arithmetic, rounding, dates,
+ * strings and sets go through runtime/value.h, the code it shares with the
+ * code generator, so the two can only disagree about evaluation order and
+ * error locations, which is what the golden tests pin down.
+ *
+ * No allocation on the per-decision path: the memo frame for lets and
+ * outputs lives on the C stack (bounded by the program), function
+ * parameters too (bounded by the call depth, which the acyclic call graph
+ * bounds), and sets built during a decision go to the result's scratch
+ * area.  Constant evaluation (interp_const) uses the session arena instead.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ffi_call.h"
+#include "interp.h"
+#include "../runtime/value.h"
+
+/* What interp_host_prepare computes once per program. */
+struct interp_prep {
+  int cur_slot;             /* slot of order.currency, -1 */
+  struct ffi_sig *sigs;     /* [prog->nexterns], by decl->u.fn.index */
+  int *ext_ids;             /* [prog->nexterns]: layout extern numbers */
+};
+
+/* One evaluation: a decision (in/res set) or a constant (arena set). */
+struct ictx {
+  const struct program *prog;
+  const struct layout *L;
+  const struct interp_host *host;
+  const struct rpol_slot *in;      /* NULL for constants */
+  struct rpol_result *res;         /* NULL for constants */
+  const struct rpol_env *env;
+  const int8_t *exps;              /* currency exponents */
+  struct arena *arena;             /* constants: set storage */
+  int order_cur;                   /* -1: none */
+  struct rpol_slot *lets;          /* [prog->nlets] */
+  unsigned char *let_st;           /* 0 unread, 1 being read, 2 done */
+  unsigned char *out_st;           /* same, per output */
+  const struct rpol_slot *params;  /* the innermost fn's arguments */
+  struct span err;                 /* where the first error happened */
+};
+
+static int ev(struct ictx *c, const struct expr *e, struct rpol_slot *o);
+
+static int fail(struct ictx *c, int code, struct span at)
+{
+  c->err = at;
+  return code;
+}
+
+static void put(struct rpol_slot *o, int kind, int64_t v)
+{
+  memset(o, 0, sizeof *o);
+  o->present = 1;
+  o->kind = (uint8_t)kind;
+  o->v = v;
+}
+
+static int kind_of(const struct type *t)
+{
+  switch (t ? t->kind : TY_ERROR) {
+  case TY_BOOL: return RPOL_K_BOOL;
+  case TY_MONEY: return RPOL_K_MONEY;
+  case TY_PERCENT: return RPOL_K_PERCENT;
+  case TY_DATE: return RPOL_K_DATE;
+  case TY_DURATION: return RPOL_K_DURATION;
+  case TY_STRING: return RPOL_K_STRING;
+  case TY_COUNTRY: return RPOL_K_COUNTRY;
+  case TY_CURRENCY: return RPOL_K_CURRENCY;
+  case TY_ENUM: case TY_VERDICT: return RPOL_K_ENUM;
+  case TY_SET: case TY_EMPTYSET: return RPOL_K_SET;
+  default: return RPOL_K_INT;
+  }
+}
+
+static struct rpol_str str_of(const struct rpol_slot *s)
+{
+  struct rpol_str r = { s->p ? (const char *)s->p : "", s->n };
+  return r;
+}
+
+/* Storage for a set built during evaluation: the arena for constants,
+ * else the result's scratch area (NULL when it runs out). */
+static void *ctx_alloc(struct ictx *c, size_t n)
+{
+  if (c->arena)
+    return arena_alloc(c->arena, n ? n : 1);
+  struct rpol_result *r = c->res;
+  int64_t at = (r->scratch_used + 15) & ~(int64_t)15;
+  if (!r->scratch || at < 0 || (int64_t)n > r->scratch_cap - at)
+    return NULL;
+  r->scratch_used = at + (int64_t)n;
+  return r->scratch + at;
+}
+
+/* ------------------------------------------------------------------ sets */
+
+static size_t elem_size(int ek)
+{
+  if (ek == RPOL_K_STRING)
+    return sizeof(struct rpol_str);
+  if (ek == RPOL_K_MONEY)
+    return sizeof(struct rpol_money);
+  return sizeof(int64_t);
+}
+
+static int elem_cmp(int ek, const void *a, const void *b)
+{
+  if (ek == RPOL_K_STRING)
+    return rpol_str_cmp(a, b);
+  if (ek == RPOL_K_MONEY) {
+    const struct rpol_money *x = a, *y = b;
+    if (x->cur != y->cur)
+      return x->cur < y->cur ? -1 : 1;
+    return x->amount < y->amount ? -1 : x->amount > y->amount;
+  }
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Sorts and deduplicates n elements in place; returns the new count.
+ * Shell sort: no recursion and no allocation (qsort may call malloc). */
+static int64_t set_normalise(int ek, unsigned char *p, int64_t n)
+{
+  size_t sz = elem_size(ek);
+  unsigned char tmp[sizeof(struct rpol_money) > sizeof(struct rpol_str)
+                        ? sizeof(struct rpol_money)
+                        : sizeof(struct rpol_str)];
+  int64_t gap = 1;
+  while (gap < n / 3)
+    gap = 3 * gap + 1;
+  for (; gap > 0; gap /= 3)
+    for (int64_t i = gap; i < n; i++) {
+      memcpy(tmp, p + i * sz, sz);
+      int64_t j = i;
+      while (j >= gap && elem_cmp(ek, p + (j - gap) * sz, tmp) > 0) {
+        memcpy(p + j * sz, p + (j - gap) * sz, sz);
+        j -= gap;
+      }
+      memcpy(p + j * sz, tmp, sz);
+    }
+  int64_t k = 0;
+  for (int64_t i = 0; i < n; i++)
+    if (k == 0 || elem_cmp(ek, p + (k - 1) * sz, p + i * sz) != 0) {
+      if (k != i)
+        memcpy(p + k * sz, p + i * sz, sz);
+      k++;
+    }
+  return k;
+}
+
+static void elem_store(int ek, unsigned char *dst, const struct rpol_slot *v)
+{
+  if (ek == RPOL_K_STRING) {
+    struct rpol_str s = str_of(v);
+    memcpy(dst, &s, sizeof s);
+  } else if (ek == RPOL_K_MONEY) {
+    struct rpol_money m = { v->v, v->cur, 0 };
+    memcpy(dst, &m, sizeof m);
+  } else {
+    memcpy(dst, &v->v, sizeof v->v);
+  }
+}
+
+/* Whether two scalar values of one kind are equal (money: amount and
+ * currency, which is what `in` compares). */
+static int scalar_eq(const struct rpol_slot *a, const struct rpol_slot *b)
+{
+  if (a->kind == RPOL_K_STRING) {
+    struct rpol_str x = str_of(a), y = str_of(b);
+    return rpol_str_eq(&x, &y);
+  }
+  if (a->kind == RPOL_K_MONEY)
+    return a->v == b->v && a->cur == b->cur;
+  return a->v == b->v;
+}
+
+static int set_has(const struct rpol_slot *s, const struct rpol_slot *x)
+{
+  if (s->n <= 0)
+    return 0;
+  if (s->elem_kind == RPOL_K_STRING) {
+    struct rpol_str k = str_of(x);
+    return rpol_set_has_str(s->p, s->n, &k);
+  }
+  if (s->elem_kind == RPOL_K_MONEY)
+    return rpol_set_has_money(s->p, s->n, x->v, x->cur);
+  return rpol_set_has_int(s->p, s->n, x->v);
+}
+
+static int set_eq(const struct rpol_slot *a, const struct rpol_slot *b)
+{
+  if (a->n != b->n)
+    return 0;
+  size_t sz = elem_size(a->elem_kind);
+  for (int64_t i = 0; i < a->n; i++)
+    if (elem_cmp(a->elem_kind, (const unsigned char *)a->p + i * sz,
+                 (const unsigned char *)b->p + i * sz) != 0)
+      return 0;
+  return 1;
+}
+
+static int set_op(struct ictx *c, int add, const struct rpol_slot *a,
+                  const struct rpol_slot *b, struct rpol_slot *o,
+                  struct span at)
+{
+  int ek = a->n ? a->elem_kind : b->elem_kind;
+  int64_t cap = add ? a->n + b->n : a->n;
+  void *dst = ctx_alloc(c, (size_t)cap * elem_size(ek));
+  if (!dst)
+    return fail(c, RPOL_E_OVERFLOW, at);
+  int64_t n;
+  if (ek == RPOL_K_STRING)
+    n = add ? rpol_set_union_str(a->p, a->n, b->p, b->n, dst)
+            : rpol_set_diff_str(a->p, a->n, b->p, b->n, dst);
+  else if (ek == RPOL_K_MONEY)
+    n = add ? rpol_set_union_money(a->p, a->n, b->p, b->n, dst)
+            : rpol_set_diff_money(a->p, a->n, b->p, b->n, dst);
+  else
+    n = add ? rpol_set_union_int(a->p, a->n, b->p, b->n, dst)
+            : rpol_set_diff_int(a->p, a->n, b->p, b->n, dst);
+  put(o, RPOL_K_SET, 0);
+  o->elem_kind = (uint8_t)(a->elem_kind ? a->elem_kind : b->elem_kind);
+  o->p = dst;
+  o->n = n;
+  return 0;
+}
+
+static int ev_set(struct ictx *c, const struct expr *e, struct rpol_slot *o)
+{
+  int ek = e->type && e->type->kind == TY_SET ? kind_of(e->type->elem)
+                                              : RPOL_K_INT;
+  size_t sz = elem_size(ek);
+  unsigned char *p = ctx_alloc(c, (size_t)e->u.set.n * sz);
+  if (!p)
+    return fail(c, RPOL_E_OVERFLOW, e->span);
+  for (int i = 0; i < e->u.set.n; i++) {
+    struct rpol_slot v;
+    int rc = ev(c, e->u.set.elems[i], &v);
+    if (rc)
+      return rc;
+    elem_store(ek, p + i * sz, &v);
+  }
+  put(o, RPOL_K_SET, 0);
+  o->elem_kind = (uint8_t)ek;
+  o->p = p;
+  o->n = set_normalise(ek, p, e->u.set.n);
+  return 0;
+}
+
+/* ---------------------------------------------------------- leaf values */
+
+static int ev_number(struct ictx *c, const struct expr *e,
+                     struct rpol_slot *o)
+{
+  struct decimal d = e->u.num;
+  if (e->from_number || (e->type && e->type->kind == TY_MONEY)) {
+    int exp = c->order_cur >= 0 && c->exps ? c->exps[c->order_cur] : -1;
+    if (exp < 0)
+      return fail(c, RPOL_E_INEXACT_AMOUNT, e->span);
+    int64_t minor;
+    int rc = rpol_number_to_minor(d.mant, d.scale, exp, &minor);
+    if (rc)
+      return fail(c, rc, e->span);
+    put(o, RPOL_K_MONEY, minor);
+    o->cur = c->order_cur;
+    return 0;
+  }
+  /* An int: the checker lets only whole numbers get here, but `2.0` is
+   * still written with a scale. */
+  int64_t v = d.mant;
+  for (int i = 0; i < d.scale; i++) {
+    if (v % 10)
+      return fail(c, RPOL_E_INEXACT_AMOUNT, e->span);
+    v /= 10;
+  }
+  put(o, kind_of(e->type), v);
+  return 0;
+}
+
+static int ev_percent(struct ictx *c, const struct expr *e,
+                      struct rpol_slot *o)
+{
+  int64_t v = e->u.num.mant;
+  for (int i = e->u.num.scale; i < 4; i++)
+    if (rpol_mul(v, 10, &v))
+      return fail(c, RPOL_E_OVERFLOW, e->span);
+  put(o, RPOL_K_PERCENT, v);
+  return 0;
+}
+
+static const struct rpol_slot *field_slot(const struct ictx *c,
+                                          const struct decl *d)
+{
+  if (!c->in || !d || d->u.input.slot < 0 ||
+      (c->prog && d->u.input.slot >= c->prog->ninputs))
+    return NULL;
+  const struct rpol_slot *s = &c->in[d->u.input.slot];
+  return s->present ? s : NULL;
+}
+
+/* An input path: its value, its default when the line has none, else
+ * missing_input at the path. */
+static int ev_path(struct ictx *c, const struct expr *e, struct rpol_slot *o)
+{
+  const struct decl *d = e->ref.decl;
+  const struct rpol_slot *s = field_slot(c, d);
+  if (s) {
+    *o = *s;
+    return 0;
+  }
+  if (d && d->u.input.deflt && c->in)
+    return ev(c, d->u.input.deflt, o);
+  return fail(c, RPOL_E_MISSING_INPUT, e->span);
+}
+
+/* --------------------------------------------------------------- outputs */
+
+static int eval_output(struct ictx *c, int i);
+
+/* The first case whose condition holds: its value into o, the case into
+ * *which.  Marks the case reached for coverage. */
+static int eval_cases(struct ictx *c, struct case_ *const *cs, int n,
+                      struct rpol_slot *o, const struct case_ **which)
+{
+  for (int i = 0; i < n; i++) {
+    const struct case_ *k = cs[i];
+    if (k->cond) {
+      struct rpol_slot b;
+      int rc = ev(c, k->cond, &b);
+      if (rc)
+        return rc;
+      if (!b.v)
+        continue;
+    }
+    /* Prelude cases are not numbered for coverage: check membership. */
+    if (c->host && c->host->reached && c->prog && k->id >= 0 &&
+        k->id < c->prog->ncases && c->prog->cases[k->id] == k)
+      c->host->reached[k->id] = 1;
+    if (which)
+      *which = k;
+    return ev(c, k->value, o);
+  }
+  /* `otherwise` is mandatory, so a checked program never gets here. */
+  memset(o, 0, sizeof *o);
+  return 0;
+}
+
+static int is_std_money(const struct ictx *c, int i)
+{
+  return i >= OUT_RESTOCKING_FEE && i <= OUT_REFUND_AMOUNT &&
+         i < c->prog->nstd_outputs;
+}
+
+/* Decides output i once per decision (memoised in res->out). */
+static int eval_output(struct ictx *c, int i)
+{
+  if (c->out_st[i] == 2)
+    return 0;
+  const struct decl *od = c->prog->outputs[i];
+  struct rpol_slot *dst = &c->res->out[i];
+  struct span at;
+  int rc;
+  c->out_st[i] = 1;
+  if (od->u.output.decided_by) {
+    const struct decl *dd = od->u.output.decided_by;
+    const struct case_ *w = NULL;
+    rc = eval_cases(c, dd->u.decide.cases, dd->u.decide.ncases, dst, &w);
+    if (rc)
+      return rc;
+    at = w ? w->kw_span : dd->span;
+  } else if (od->u.output.deflt) {
+    rc = ev(c, od->u.output.deflt, dst);
+    if (rc)
+      return rc;
+    at = od->u.output.deflt->span;
+  } else {
+    /* An absent output nobody decided: not reported. */
+    memset(dst, 0, sizeof *dst);
+    c->out_st[i] = 2;
+    return 0;
+  }
+  dst->present = 1;
+  c->res->trace[i] = layout_loc(c->L, at);
+  /* §6: standard money outputs are in the order currency.  The error is
+   * located where the output got its value: the deciding case's keyword
+   * (the value, for `decide X = V`), as in the trace. */
+  if (is_std_money(c, i) && dst->cur != c->order_cur)
+    return fail(c, RPOL_E_CURRENCY_MISMATCH, at);
+  c->out_st[i] = 2;
+  return 0;
+}
+
+/* ------------------------------------------------------------ references */
+
+static int ev_ref(struct ictx *c, const struct expr *e, struct rpol_slot *o)
+{
+  const struct decl *d = e->ref.decl;
+  switch (e->ref.kind) {
+  case REF_PARAM:
+    if (!c->params)
+      return fail(c, RPOL_E_MISSING_INPUT, e->span);
+    *o = c->params[e->ref.index];
+    return 0;
+  case REF_LET: {
+    int k = d->u.value.index;
+    if (!c->lets || k < 0 || k >= c->prog->nlets)
+      return ev(c, d->u.value.init, o);
+    if (c->let_st[k] != 2) {
+      c->let_st[k] = 1;
+      int rc = ev(c, d->u.value.init, &c->lets[k]);
+      if (rc)
+        return rc;
+      c->let_st[k] = 2;
+    }
+    *o = c->lets[k];
+    return 0;
+  }
+  case REF_CONST: case REF_REGION:
+    return ev(c, d->u.value.init, o);
+  case REF_OUTPUT: {
+    if (!c->res)
+      return fail(c, RPOL_E_MISSING_INPUT, e->span);
+    int k = d->u.output.index;
+    int rc = eval_output(c, k);
+    if (rc)
+      return rc;
+    *o = c->res->out[k];
+    return 0;
+  }
+  case REF_MEMBER:
+    put(o, RPOL_K_ENUM, e->ref.index);
+    return 0;
+  case REF_COUNTRY:
+    put(o, RPOL_K_COUNTRY, e->ref.index);
+    return 0;
+  case REF_CURRENCY:
+    put(o, RPOL_K_CURRENCY, e->ref.index);
+    return 0;
+  case REF_FIELD:
+    return ev_path(c, e, o);
+  default:
+    return fail(c, RPOL_E_MISSING_INPUT, e->span);
+  }
+}
+
+/* ------------------------------------------------------------ operators */
+
+static int cmp_values(const struct rpol_slot *a, const struct rpol_slot *b)
+{
+  if (a->kind == RPOL_K_STRING) {
+    struct rpol_str x = str_of(a), y = str_of(b);
+    int r = rpol_str_cmp(&x, &y);
+    return r < 0 ? -1 : r > 0;
+  }
+  return a->v < b->v ? -1 : a->v > b->v;
+}
+
+static int ev_compare(struct ictx *c, const struct expr *e,
+                      const struct rpol_slot *a, const struct rpol_slot *b,
+                      struct rpol_slot *o)
+{
+  enum binary_op op = e->u.bin.op;
+  int r;
+  if (a->kind == RPOL_K_MONEY && a->cur != b->cur)
+    return fail(c, RPOL_E_CURRENCY_MISMATCH, e->u.bin.op_span);
+  if (a->kind == RPOL_K_SET) {
+    int eq = set_eq(a, b);
+    put(o, RPOL_K_BOOL, op == BIN_EQ ? eq : !eq);
+    return 0;
+  }
+  r = cmp_values(a, b);
+  switch (op) {
+  case BIN_EQ: r = r == 0; break;
+  case BIN_NE: r = r != 0; break;
+  case BIN_LT: r = r < 0; break;
+  case BIN_LE: r = r <= 0; break;
+  case BIN_GT: r = r > 0; break;
+  default: r = r >= 0; break;
+  }
+  put(o, RPOL_K_BOOL, r);
+  return 0;
+}
+
+static int ev_binary(struct ictx *c, const struct expr *e,
+                     struct rpol_slot *o)
+{
+  enum binary_op op = e->u.bin.op;
+  struct span at = e->u.bin.op_span;
+  struct rpol_slot a, b;
+  int rc = ev(c, e->u.bin.lhs, &a);
+  if (rc)
+    return rc;
+  if (op == BIN_AND || op == BIN_OR) {
+    if ((op == BIN_AND) != (a.v != 0)) {
+      put(o, RPOL_K_BOOL, op == BIN_OR);
+      return 0;
+    }
+    rc = ev(c, e->u.bin.rhs, &b);
+    if (rc)
+      return rc;
+    put(o, RPOL_K_BOOL, b.v != 0);
+    return 0;
+  }
+  rc = ev(c, e->u.bin.rhs, &b);
+  if (rc)
+    return rc;
+  if (op >= BIN_EQ && op <= BIN_GE)
+    return ev_compare(c, e, &a, &b, o);
+
+  int64_t v = 0;
+  int kind = a.kind, cur = a.cur;
+  switch (op) {
+  case BIN_ADD: case BIN_SUB:
+    if (a.kind == RPOL_K_SET)
+      return set_op(c, op == BIN_ADD, &a, &b, o, at);
+    if (a.kind == RPOL_K_MONEY && a.cur != b.cur)
+      return fail(c, RPOL_E_CURRENCY_MISMATCH, at);
+    if (a.kind == RPOL_K_DATE && b.kind == RPOL_K_DATE) {
+      rc = rpol_sub(a.v, b.v, &v);         /* date - date: duration */
+      kind = RPOL_K_DURATION;
+    } else if (a.kind == RPOL_K_DATE || b.kind == RPOL_K_DATE) {
+      int64_t date = a.kind == RPOL_K_DATE ? a.v : b.v;
+      int64_t days = a.kind == RPOL_K_DATE ? b.v : a.v;
+      kind = RPOL_K_DATE;
+      rc = op == BIN_SUB ? rpol_neg(days, &days) : 0;
+      if (!rc)
+        rc = rpol_date_add(date, days, &v);
+    } else {
+      rc = op == BIN_ADD ? rpol_add(a.v, b.v, &v) : rpol_sub(a.v, b.v, &v);
+    }
+    break;
+  case BIN_MUL:
+    /* int * X and X * int: the result has the other operand's kind. */
+    if (a.kind == RPOL_K_INT) {
+      kind = b.kind;
+      cur = b.cur;
+    }
+    rc = rpol_mul(a.v, b.v, &v);
+    break;
+  case BIN_DIV:
+    rc = rpol_div(a.v, b.v, &v);
+    break;
+  default:
+    break;
+  }
+  if (rc)
+    return fail(c, rc, at);
+  put(o, kind, v);
+  o->cur = cur;
+  return 0;
+}
+
+static int ev_in(struct ictx *c, const struct expr *e, struct rpol_slot *o)
+{
+  struct rpol_slot x, s;
+  int rc = ev(c, e->u.in.elem, &x);
+  if (rc)
+    return rc;
+  const struct expr *se = e->u.in.set;
+  int has = 0;
+  if (se->kind == EX_SET && !se->expansion) {
+    /* A literal is tested element by element rather than built: every
+     * element is still evaluated, left to right, as the set would be. */
+    for (int i = 0; i < se->u.set.n; i++) {
+      struct rpol_slot v;
+      rc = ev(c, se->u.set.elems[i], &v);
+      if (rc)
+        return rc;
+      if (!has && v.kind == x.kind && scalar_eq(&x, &v))
+        has = 1;
+    }
+  } else {
+    rc = ev(c, se, &s);
+    if (rc)
+      return rc;
+    has = set_has(&s, &x);
+  }
+  put(o, RPOL_K_BOOL, e->u.in.negated ? !has : has);
+  return 0;
+}
+
+/* ------------------------------------------------------------------ calls */
+
+static int ev_builtin(struct ictx *c, const struct expr *e,
+                      struct rpol_slot *o)
+{
+  struct span at = e->u.call.name_span;
+  struct rpol_slot a[2];
+  int rc, n = e->u.call.nargs;
+  if (e->ref.builtin == BI_PRESENT) {
+    const struct expr *p = n > 0 ? e->u.call.args[0] : NULL;
+    const struct decl *d = p ? p->ref.decl : NULL;
+    /* Fields with a default are never missing (§4). */
+    put(o, RPOL_K_BOOL, field_slot(c, d) != NULL ||
+                            (d && d->u.input.deflt && c->in));
+    return 0;
+  }
+  if (n > 2)
+    n = 2;
+  for (int i = 0; i < n; i++)
+    if ((rc = ev(c, e->u.call.args[i], &a[i])) != 0)
+      return rc;
+  int64_t v = 0;
+  switch (e->ref.builtin) {
+  case BI_MIN: case BI_MAX: {
+    if (a[0].kind == RPOL_K_MONEY && a[0].cur != a[1].cur)
+      return fail(c, RPOL_E_CURRENCY_MISMATCH, at);
+    int first = e->ref.builtin == BI_MIN ? a[0].v <= a[1].v
+                                         : a[0].v >= a[1].v;
+    *o = first ? a[0] : a[1];
+    return 0;
+  }
+  case BI_ABS:
+    *o = a[0];
+    if (a[0].v < 0 && (rc = rpol_neg(a[0].v, &o->v)) != 0)
+      return fail(c, rc, at);
+    return 0;
+  case BI_STARTS_WITH: case BI_ENDS_WITH: case BI_CONTAINS: {
+    struct rpol_str s = str_of(&a[0]), p = str_of(&a[1]);
+    int r = e->ref.builtin == BI_STARTS_WITH ? rpol_starts_with(&s, &p)
+            : e->ref.builtin == BI_ENDS_WITH ? rpol_ends_with(&s, &p)
+                                             : rpol_contains(&s, &p);
+    put(o, RPOL_K_BOOL, r != 0);
+    return 0;
+  }
+  case BI_TO_DAYS:
+    put(o, RPOL_K_INT, a[0].v);
+    return 0;
+  case BI_ROUND:
+    if (a[0].cur != a[1].cur)
+      return fail(c, RPOL_E_CURRENCY_MISMATCH, at);
+    if ((rc = rpol_round_to(a[0].v, a[1].v, &v)) != 0)
+      return fail(c, rc, at);
+    *o = a[0];
+    o->v = v;
+    return 0;
+  case BI_WEEKDAY:
+    put(o, RPOL_K_INT, rpol_weekday(a[0].v));
+    return 0;
+  case BI_ADD_BUSINESS_DAYS:
+    if ((rc = rpol_add_business_days(a[0].v, a[1].v, &v)) != 0)
+      return fail(c, rc, at);
+    put(o, RPOL_K_DATE, v);
+    return 0;
+  default:
+    return fail(c, RPOL_E_UNBOUND_EXTERN, at);
+  }
+}
+
+static int ev_fn(struct ictx *c, const struct expr *e, struct rpol_slot *o)
+{
+  const struct decl *f = e->ref.decl;
+  int n = f->u.fn.nparams;
+  struct rpol_slot frame[n > 0 ? n : 1];
+  for (int i = 0; i < n && i < e->u.call.nargs; i++) {
+    int rc = ev(c, e->u.call.args[i], &frame[i]);
+    if (rc)
+      return rc;
+  }
+  const struct rpol_slot *saved = c->params;
+  c->params = frame;
+  int rc = f->u.fn.body ? ev(c, f->u.fn.body, o)
+                        : eval_cases(c, f->u.fn.cases, f->u.fn.ncases, o,
+                                     NULL);
+  c->params = saved;
+  return rc;
+}
+
+static int ev_extern(struct ictx *c, const struct expr *e,
+                     struct rpol_slot *o)
+{
+  const struct decl *f = e->ref.decl;
+  struct span at = e->u.call.name_span;
+  int n = f->u.fn.nparams;
+  if (n > FFI_SIG_MAX_PARAMS || n > e->u.call.nargs)
+    return fail(c, RPOL_E_UNBOUND_EXTERN, at);
+  struct rpol_slot args[FFI_SIG_MAX_PARAMS];
+  for (int i = 0; i < n; i++) {
+    int rc = ev(c, e->u.call.args[i], &args[i]);
+    if (rc)
+      return rc;
+  }
+  if (!c->env || !c->env->externs)
+    return fail(c, RPOL_E_UNBOUND_EXTERN, at);
+  const struct interp_prep *pp = c->host ? c->host->prep : NULL;
+  int k = f->u.fn.index;
+  int id = pp && k >= 0 && k < c->prog->nexterns
+               ? pp->ext_ids[k]
+               : (c->L ? layout_extern(c->L, f->name) : -1);
+  rpol_extern_ptr fp = id >= 0 ? c->env->externs[id] : NULL;
+  if (!fp)
+    return fail(c, RPOL_E_UNBOUND_EXTERN, at);
+  int rc;
+  if (pp && k >= 0 && k < c->prog->nexterns) {
+    rc = ffi_sig_call(&pp->sigs[k], fp, args, o);
+  } else {
+    /* Unprepared host: ffi_prep_cif fills a caller-owned cif, so this
+     * still allocates nothing. */
+    struct ffi_sig sig;
+    ffi_sig_init(&sig, f);
+    rc = ffi_sig_call(&sig, fp, args, o);
+  }
+  return rc ? fail(c, rc, at) : 0;
+}
+
+static int ev_call(struct ictx *c, const struct expr *e, struct rpol_slot *o)
+{
+  switch (e->ref.kind) {
+  case REF_BUILTIN: return ev_builtin(c, e, o);
+  case REF_FN: return ev_fn(c, e, o);
+  case REF_EXTERN: return ev_extern(c, e, o);
+  default: return fail(c, RPOL_E_UNBOUND_EXTERN, e->u.call.name_span);
+  }
+}
+
+/* ------------------------------------------------------------ dispatch */
+
+static int ev(struct ictx *c, const struct expr *e, struct rpol_slot *o)
+{
+  int rc;
+  struct rpol_slot a, b;
+  if (e->expansion)
+    return ev(c, e->expansion, o);
+  switch (e->kind) {
+  case EX_INT: case EX_DEC:
+    return ev_number(c, e, o);
+  case EX_MONEY:
+    put(o, RPOL_K_MONEY, e->u.money.minor);
+    o->cur = e->u.money.cur;
+    return 0;
+  case EX_PERCENT:
+    return ev_percent(c, e, o);
+  case EX_DURATION:
+    put(o, RPOL_K_DURATION, e->u.days);
+    return 0;
+  case EX_DATE:
+    put(o, RPOL_K_DATE, e->u.days);
+    return 0;
+  case EX_STRING:
+    put(o, RPOL_K_STRING, 0);
+    o->p = e->u.str ? e->u.str : "";
+    o->n = (int64_t)strlen(o->p);
+    return 0;
+  case EX_BOOL:
+    put(o, RPOL_K_BOOL, e->u.b != 0);
+    return 0;
+  case EX_VERDICT:
+    /* Verdicts travel as an enum slot: v is the kind, p the code. */
+    put(o, RPOL_K_ENUM, e->u.verdict.kind);
+    o->p = e->u.verdict.code;
+    return 0;
+  case EX_NAME: case EX_QUALIFIED:
+    return ev_ref(c, e, o);
+  case EX_PATH:
+    return ev_path(c, e, o);
+  case EX_UNARY:
+    if ((rc = ev(c, e->u.unary.operand, &a)) != 0)
+      return rc;
+    *o = a;
+    if (e->u.unary.op == UN_NOT) {
+      o->v = !a.v;
+      return 0;
+    }
+    if ((rc = rpol_neg(a.v, &o->v)) != 0)
+      return fail(c, rc, e->span);
+    return 0;
+  case EX_BINARY:
+    return ev_binary(c, e, o);
+  case EX_IN:
+    return ev_in(c, e, o);
+  case EX_OF: {
+    int64_t v;
+    if ((rc = ev(c, e->u.bin.lhs, &a)) != 0 ||
+        (rc = ev(c, e->u.bin.rhs, &b)) != 0)
+      return rc;
+    if ((rc = rpol_percent_of(a.v, b.v, &v)) != 0)
+      return fail(c, rc, e->u.bin.op_span);
+    *o = b;
+    o->v = v;
+    return 0;
+  }
+  case EX_COALESCE: {
+    const struct expr *p = e->u.bin.lhs;
+    if (p->kind == EX_PATH) {
+      const struct rpol_slot *s = field_slot(c, p->ref.decl);
+      if (s) {
+        *o = *s;
+        return 0;
+      }
+      if (p->ref.decl && p->ref.decl->u.input.deflt && c->in)
+        return ev(c, p->ref.decl->u.input.deflt, o);
+      return ev(c, e->u.bin.rhs, o);
+    }
+    return ev(c, p, o);
+  }
+  case EX_IF:
+    if ((rc = ev(c, e->u.cond.cond, &a)) != 0)
+      return rc;
+    return ev(c, a.v ? e->u.cond.then : e->u.cond.els, o);
+  case EX_CALL:
+    return ev_call(c, e, o);
+  case EX_SET:
+    return ev_set(c, e, o);
+  }
+  return fail(c, RPOL_E_MISSING_INPUT, e->span);
+}
+
+/* ----------------------------------------------------------- entry points */
+
+static int find_cur_slot(const struct program *p)
+{
+  for (int i = 0; i < p->ninputs; i++)
+    if (strcmp(p->inputs[i]->u.input.path, "order.currency") == 0)
+      return p->inputs[i]->u.input.slot;
+  return -1;
+}
+
+static int eval_host(const struct interp_host *h, const struct rpol_slot *in,
+                     struct rpol_result *res, const struct rpol_env *env)
+{
+  const struct program *p = h->prog;
+  int nl = p->nlets > 0 ? p->nlets : 1;
+  int no = p->noutputs > 0 ? p->noutputs : 1;
+  struct rpol_slot lets[nl];
+  unsigned char let_st[nl], out_st[no];
+  struct ictx c;
+  memset(&c, 0, sizeof c);
+  memset(let_st, 0, sizeof let_st);
+  memset(out_st, 0, sizeof out_st);
+  c.prog = p;
+  c.L = h->layout;
+  c.host = h;
+  c.in = in;
+  c.res = res;
+  c.env = env;
+  c.exps = env->cur_exponent;
+  c.lets = lets;
+  c.let_st = let_st;
+  c.out_st = out_st;
+  int cs = h->prep ? h->prep->cur_slot : find_cur_slot(p);
+  c.order_cur = cs >= 0 && in[cs].present ? (int)in[cs].v : -1;
+
+  res->code = RPOL_DECIDED;
+  res->err_loc = -1;
+  res->policy = h->policy_index;
+  res->verdict = VERDICT_ALLOW;
+  res->reason = -1;
+  for (int i = 0; i < p->noutputs; i++) {
+    res->out[i].present = 0;
+    res->trace[i] = -1;
+  }
+
+  int rc = eval_output(&c, OUT_ELIGIBLE);
+  if (rc)
+    goto error;
+  const struct rpol_slot *el = &res->out[OUT_ELIGIBLE];
+  res->verdict = (int32_t)el->v;
+  res->reason = el->p && c.L ? layout_code(c.L, el->p) : -1;
+  if (res->verdict == VERDICT_DENY) {
+    /* Nothing that eligible read is reported (§6). */
+    for (int i = 1; i < p->noutputs; i++) {
+      res->out[i].present = 0;
+      res->trace[i] = -1;
+    }
+    return res->code;
+  }
+  for (int i = 1; i < p->noutputs; i++)
+    if ((rc = eval_output(&c, i)) != 0)
+      goto error;
+  return res->code;
+
+error:
+  res->code = rc;
+  res->err_loc = c.L ? layout_loc(c.L, c.err) : -1;
+  for (int i = 0; i < p->noutputs; i++) {
+    res->out[i].present = 0;
+    res->trace[i] = -1;
+  }
+  return rc;
+}
+
+int interp_eval(const struct rpol_slot *in, struct rpol_result *res,
+                const struct rpol_env *env)
+{
+  return eval_host(env->host, in, res, env);
+}
+
+/* One evaluator per policy position of a bundle, each reading its own
+ * element of the host array (an evaluator has no other way to know which
+ * policy the runtime routed to). */
+#define TRAMP(i)                                                           \
+  static int tramp_##i(const struct rpol_slot *in, struct rpol_result *res, \
+                       const struct rpol_env *env)                        \
+  {                                                                        \
+    return eval_host((const struct interp_host *)env->host + (i), in, res, \
+                     env);                                                 \
+  }
+#define TRAMP8(b) TRAMP(b##0) TRAMP(b##1) TRAMP(b##2) TRAMP(b##3)          \
+  TRAMP(b##4) TRAMP(b##5) TRAMP(b##6) TRAMP(b##7)
+TRAMP8(0) TRAMP8(1) TRAMP8(2) TRAMP8(3) TRAMP8(4) TRAMP8(5) TRAMP8(6)
+TRAMP8(7)
+#define TNAME8(b) tramp_##b##0, tramp_##b##1, tramp_##b##2, tramp_##b##3, \
+  tramp_##b##4, tramp_##b##5, tramp_##b##6, tramp_##b##7
+static const rpol_eval_fn trampolines[INTERP_MAX_POLICIES] = {
+  TNAME8(0), TNAME8(1), TNAME8(2), TNAME8(3), TNAME8(4), TNAME8(5),
+  TNAME8(6), TNAME8(7)
+};
+
+rpol_eval_fn interp_eval_fn(int i)
+{
+  return i >= 0 && i < INTERP_MAX_POLICIES ? trampolines[i] : NULL;
+}
+
+int interp_host_prepare(struct interp_host *h)
+{
+  interp_host_release(h);
+  const struct program *p = h->prog;
+  struct interp_prep *pp = calloc(1, sizeof *pp);
+  if (!pp)
+    return -1;
+  int n = p->nexterns > 0 ? p->nexterns : 1;
+  pp->sigs = calloc((size_t)n, sizeof *pp->sigs);
+  pp->ext_ids = calloc((size_t)n, sizeof *pp->ext_ids);
+  if (!pp->sigs || !pp->ext_ids) {
+    free(pp->sigs);
+    free(pp->ext_ids);
+    free(pp);
+    return -1;
+  }
+  pp->cur_slot = find_cur_slot(p);
+  for (int i = 0; i < p->nexterns; i++) {
+    const struct decl *d = p->externs[i];
+    int k = d->u.fn.index >= 0 && d->u.fn.index < p->nexterns
+                ? d->u.fn.index : i;
+    ffi_sig_init(&pp->sigs[k], d);
+    pp->ext_ids[k] = h->layout ? layout_extern(h->layout, d->name) : -1;
+  }
+  h->prep = pp;
+  return 0;
+}
+
+void interp_host_release(struct interp_host *h)
+{
+  if (!h || !h->prep)
+    return;
+  free(h->prep->sigs);
+  free(h->prep->ext_ids);
+  free(h->prep);
+  h->prep = NULL;
+}
+
+int interp_const(struct arena *a, const struct expr *e, int order_cur,
+                 const int8_t *cur_exponent, struct rpol_slot *out,
+                 struct span *err_span)
+{
+  struct ictx c;
+  memset(&c, 0, sizeof c);
+  c.arena = a;
+  c.exps = cur_exponent;
+  c.order_cur = order_cur;
+  int rc = ev(&c, e, out);
+  if (rc && err_span)
+    *err_span = c.err;
+  return rc;
+}
