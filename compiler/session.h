@@ -1,7 +1,7 @@
 /* session.h: one compile session: arena, sources, diagnostics, the prelude,
  * and the cache of parsed files.
  *
- * Every rpolc command opens one session.  The prelude (stdlib/*.rpol,
+ * Every rpolc command opens one session.  The prelude (the stdlib files,
  * embedded in the binary at build time) is parsed once per session, and
  * every module is parsed once however many files `use` it.
  */
