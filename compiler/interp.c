@@ -22,11 +22,21 @@
 #include "interp.h"
 #include "../runtime/value.h"
 
+/* A constant set computed once: keyed by the D_CONST/D_REGION or by the
+ * set expression (literal, union, difference). */
+struct cache_ent {
+  const void *key;
+  struct rpol_slot val;
+};
+
 /* What interp_host_prepare computes once per program. */
 struct interp_prep {
   int cur_slot;             /* slot of order.currency, -1 */
   struct ffi_sig *sigs;     /* [prog->nexterns], by decl->u.fn.index */
   int *ext_ids;             /* [prog->nexterns]: layout extern numbers */
+  struct arena arena;       /* storage of the cached sets */
+  struct cache_ent *tab;    /* open addressing, cap a power of two */
+  int cap, n;
 };
 
 /* One evaluation: a decision (in/res set) or a constant (arena set). */
@@ -233,6 +243,30 @@ static int set_op(struct ictx *c, int add, const struct rpol_slot *a,
   return 0;
 }
 
+static uint64_t ptr_hash(const void *p)
+{
+  uint64_t k = (uint64_t)(uintptr_t)p;
+  k ^= k >> 33;
+  k *= 0xff51afd7ed558ccdULL;
+  return k ^ (k >> 33);
+}
+
+/* A constant set computed at setup: regions such as EEA (= EU + {...})
+ * would otherwise be rebuilt in scratch on every read. */
+static const struct rpol_slot *cached(const struct ictx *c, const void *key)
+{
+  const struct interp_prep *pp = c->host ? c->host->prep : NULL;
+  if (!pp || !pp->cap)
+    return NULL;
+  uint64_t h = ptr_hash(key) & (uint64_t)(pp->cap - 1);
+  while (pp->tab[h].key) {
+    if (pp->tab[h].key == key)
+      return &pp->tab[h].val;
+    h = (h + 1) & (uint64_t)(pp->cap - 1);
+  }
+  return NULL;
+}
+
 static int ev_set(struct ictx *c, const struct expr *e, struct rpol_slot *o)
 {
   int ek = e->type && e->type->kind == TY_SET ? kind_of(e->type->elem)
@@ -325,6 +359,21 @@ static int ev_path(struct ictx *c, const struct expr *e, struct rpol_slot *o)
 
 static int eval_output(struct ictx *c, int i);
 
+/* Coverage (only when a test runner asked for it).  A module's case
+ * shared by two programs carries the id of the last program checked, and
+ * prelude cases are not counted, so the id is verified. */
+static void mark_reached(struct ictx *c, const struct case_ *k)
+{
+  const struct program *p = c->prog;
+  if (k->id >= 0 && k->id < p->ncases && p->cases[k->id] == k) {
+    c->host->reached[k->id] = 1;
+    return;
+  }
+  for (int i = 0; i < p->ncases; i++)
+    if (p->cases[i] == k)
+      c->host->reached[i] = 1;
+}
+
 /* The first case whose condition holds: its value into o, the case into
  * *which.  Marks the case reached for coverage. */
 static int eval_cases(struct ictx *c, struct case_ *const *cs, int n,
@@ -340,10 +389,8 @@ static int eval_cases(struct ictx *c, struct case_ *const *cs, int n,
       if (!b.v)
         continue;
     }
-    /* Prelude cases are not numbered for coverage: check membership. */
-    if (c->host && c->host->reached && c->prog && k->id >= 0 &&
-        k->id < c->prog->ncases && c->prog->cases[k->id] == k)
-      c->host->reached[k->id] = 1;
+    if (c->host && c->host->reached)
+      mark_reached(c, k);
     if (which)
       *which = k;
     return ev(c, k->value, o);
@@ -423,8 +470,14 @@ static int ev_ref(struct ictx *c, const struct expr *e, struct rpol_slot *o)
     *o = c->lets[k];
     return 0;
   }
-  case REF_CONST: case REF_REGION:
+  case REF_CONST: case REF_REGION: {
+    const struct rpol_slot *k = cached(c, d);
+    if (k) {
+      *o = *k;
+      return 0;
+    }
     return ev(c, d->u.value.init, o);
+  }
   case REF_OUTPUT: {
     if (!c->res)
       return fail(c, RPOL_E_MISSING_INPUT, e->span);
@@ -729,6 +782,14 @@ static int ev(struct ictx *c, const struct expr *e, struct rpol_slot *o)
   struct rpol_slot a, b;
   if (e->expansion)
     return ev(c, e->expansion, o);
+  if (e->is_const && (e->kind == EX_SET || e->kind == EX_BINARY) &&
+      e->type && e->type->kind == TY_SET) {
+    const struct rpol_slot *k = cached(c, e);
+    if (k) {
+      *o = *k;
+      return 0;
+    }
+  }
   switch (e->kind) {
   case EX_INT: case EX_DEC:
     return ev_number(c, e, o);
@@ -893,30 +954,110 @@ int interp_eval(const struct rpol_slot *in, struct rpol_result *res,
   return eval_host(env->host, in, res, env);
 }
 
-/* One evaluator per policy position of a bundle, each reading its own
- * element of the host array (an evaluator has no other way to know which
- * policy the runtime routed to). */
-#define TRAMP(i)                                                           \
-  static int tramp_##i(const struct rpol_slot *in, struct rpol_result *res, \
-                       const struct rpol_env *env)                        \
-  {                                                                        \
-    return eval_host((const struct interp_host *)env->host + (i), in, res, \
-                     env);                                                 \
-  }
-#define TRAMP8(b) TRAMP(b##0) TRAMP(b##1) TRAMP(b##2) TRAMP(b##3)          \
-  TRAMP(b##4) TRAMP(b##5) TRAMP(b##6) TRAMP(b##7)
-TRAMP8(0) TRAMP8(1) TRAMP8(2) TRAMP8(3) TRAMP8(4) TRAMP8(5) TRAMP8(6)
-TRAMP8(7)
-#define TNAME8(b) tramp_##b##0, tramp_##b##1, tramp_##b##2, tramp_##b##3, \
-  tramp_##b##4, tramp_##b##5, tramp_##b##6, tramp_##b##7
-static const rpol_eval_fn trampolines[INTERP_MAX_POLICIES] = {
-  TNAME8(0), TNAME8(1), TNAME8(2), TNAME8(3), TNAME8(4), TNAME8(5),
-  TNAME8(6), TNAME8(7)
-};
-
-rpol_eval_fn interp_eval_fn(int i)
+static void cache_put(struct interp_prep *pp, const void *key,
+                      const struct expr *init)
 {
-  return i >= 0 && i < INTERP_MAX_POLICIES ? trampolines[i] : NULL;
+  struct rpol_slot v;
+  if (interp_const(&pp->arena, init, -1, NULL, &v, NULL) != 0 ||
+      v.kind != RPOL_K_SET)
+    return;          /* e.g. money sets that need the order currency */
+  if (2 * (pp->n + 1) > pp->cap) {
+    int cap = pp->cap ? 2 * pp->cap : 64;
+    struct cache_ent *t = arena_alloc(&pp->arena, sizeof *t * (size_t)cap);
+    for (int i = 0; i < pp->cap; i++) {
+      if (!pp->tab[i].key)
+        continue;
+      uint64_t h = ptr_hash(pp->tab[i].key) & (uint64_t)(cap - 1);
+      while (t[h].key)
+        h = (h + 1) & (uint64_t)(cap - 1);
+      t[h] = pp->tab[i];
+    }
+    pp->tab = t;
+    pp->cap = cap;
+  }
+  uint64_t h = ptr_hash(key) & (uint64_t)(pp->cap - 1);
+  while (pp->tab[h].key) {
+    if (pp->tab[h].key == key)
+      return;
+    h = (h + 1) & (uint64_t)(pp->cap - 1);
+  }
+  pp->tab[h].key = key;
+  pp->tab[h].val = v;
+  pp->n++;
+}
+
+static void cache_expr(struct interp_prep *pp, const struct expr *e)
+{
+  if (!e)
+    return;
+  if (e->expansion)
+    cache_expr(pp, e->expansion);
+  if (e->is_const && (e->kind == EX_SET || e->kind == EX_BINARY) &&
+      e->type && e->type->kind == TY_SET) {
+    cache_put(pp, e, e);
+    return;
+  }
+  switch (e->kind) {
+  case EX_UNARY: cache_expr(pp, e->u.unary.operand); break;
+  case EX_BINARY: case EX_OF: case EX_COALESCE:
+    cache_expr(pp, e->u.bin.lhs);
+    cache_expr(pp, e->u.bin.rhs);
+    break;
+  case EX_IN:
+    cache_expr(pp, e->u.in.elem);
+    cache_expr(pp, e->u.in.set);
+    break;
+  case EX_IF:
+    cache_expr(pp, e->u.cond.cond);
+    cache_expr(pp, e->u.cond.then);
+    cache_expr(pp, e->u.cond.els);
+    break;
+  case EX_CALL:
+    for (int i = 0; i < e->u.call.nargs; i++)
+      cache_expr(pp, e->u.call.args[i]);
+    break;
+  case EX_SET:
+    for (int i = 0; i < e->u.set.n; i++)
+      cache_expr(pp, e->u.set.elems[i]);
+    break;
+  default:
+    break;
+  }
+}
+
+static void cache_cases(struct interp_prep *pp, struct case_ *const *cs,
+                        int n)
+{
+  for (int i = 0; i < n; i++) {
+    cache_expr(pp, cs[i]->cond);
+    cache_expr(pp, cs[i]->value);
+  }
+}
+
+static void cache_program(struct interp_prep *pp, const struct program *p)
+{
+  for (int f = 0; f < p->nfiles; f++)
+    for (int i = 0; i < p->files[f]->ndecls; i++) {
+      const struct decl *d = p->files[f]->decls[i];
+      switch (d->kind) {
+      case D_CONST: case D_REGION:
+        if (d->u.value.type && d->u.value.type->kind == TY_SET)
+          cache_put(pp, d, d->u.value.init);
+        cache_expr(pp, d->u.value.init);
+        break;
+      case D_LET: cache_expr(pp, d->u.value.init); break;
+      case D_OUTPUT: cache_expr(pp, d->u.output.deflt); break;
+      case D_FN:
+        cache_expr(pp, d->u.fn.body);
+        cache_cases(pp, d->u.fn.cases, d->u.fn.ncases);
+        break;
+      case D_DECIDE:
+        cache_cases(pp, d->u.decide.cases, d->u.decide.ncases);
+        break;
+      default:
+        break;
+      }
+    }
 }
 
 int interp_host_prepare(struct interp_host *h)
@@ -943,6 +1084,8 @@ int interp_host_prepare(struct interp_host *h)
     ffi_sig_init(&pp->sigs[k], d);
     pp->ext_ids[k] = h->layout ? layout_extern(h->layout, d->name) : -1;
   }
+  arena_init(&pp->arena);
+  cache_program(pp, p);
   h->prep = pp;
   return 0;
 }
@@ -953,6 +1096,7 @@ void interp_host_release(struct interp_host *h)
     return;
   free(h->prep->sigs);
   free(h->prep->ext_ids);
+  arena_free(&h->prep->arena);
   free(h->prep);
   h->prep = NULL;
 }

@@ -16,9 +16,8 @@
 
 struct interp_prep;
 
-/* What env->host points to when the interpreter is the evaluator.  For a
- * bundle, env->host points to an array of hosts, one per policy in
- * metadata order, and the artifact's eval[i] is interp_eval_fn(i). */
+/* What env->host points to when the interpreter is the evaluator: one
+ * host per policy of a bundle (rpol_policy_from_artifact's hosts[i]). */
 struct interp_host {
   const struct program *prog;
   const struct layout *layout;
@@ -38,16 +37,12 @@ struct interp_host {
 int interp_host_prepare(struct interp_host *h);
 void interp_host_release(struct interp_host *h);
 
-/* An rpol_eval_fn: decides one line for env->host's program (the first
- * host of the array). */
+/* An rpol_eval_fn: decides one line for env->host's program.  The
+ * eligible output slot holds the verdict as an enum slot (v = enum
+ * verdict_kind, p = the code string or NULL); res->verdict/reason say the
+ * same. */
 int interp_eval(const struct rpol_slot *in, struct rpol_result *res,
                 const struct rpol_env *env);
-
-/* The evaluator of the i-th policy of a bundle: it uses
- * ((const struct interp_host *)env->host)[i].  NULL when i is out of
- * range (at most INTERP_MAX_POLICIES policies). */
-#define INTERP_MAX_POLICIES 64
-rpol_eval_fn interp_eval_fn(int i);
 
 /* Evaluates a constant expression (§5.4) into `out`; set storage and
  * strings are allocated in `a`.  `order_cur` is the currency untyped
