@@ -57,7 +57,8 @@ GEN_SRCS := $(GEN)/lexer.c $(GEN)/parser.c $(GEN)/prelude.c $(GEN)/value_bc.c
 LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS)) \
             $(patsubst $(GEN)/%.c,$(BUILD)/obj/gen/%.o,$(GEN_SRCS))
 
-.PHONY: all deps demo test test-unit test-sanitize test-valgrind bench clean bless
+.PHONY: all deps demo test test-unit test-sanitize test-valgrind bench clean bless \
+        install uninstall
 all: $(BUILD)/rpolc $(BUILD)/librpol.a $(BUILD)/librpol.so
 
 deps:
@@ -146,6 +147,37 @@ test-sanitize:
 
 demo: all
 	@sh tests/demo.sh $(BUILD)
+
+# --- install -------------------------------------------------------------------
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+SOVERSION := 0
+bindir  := $(DESTDIR)$(PREFIX)/bin
+libdir  := $(DESTDIR)$(PREFIX)/lib
+incdir  := $(DESTDIR)$(PREFIX)/include
+pcdir   := $(libdir)/pkgconfig
+man1dir := $(DESTDIR)$(PREFIX)/share/man/man1
+man5dir := $(DESTDIR)$(PREFIX)/share/man/man5
+compdir := $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+
+install: all
+	install -d $(bindir) $(libdir) $(incdir) $(pcdir) $(man1dir) $(man5dir) $(compdir)
+	install -m 755 $(BUILD)/rpolc $(bindir)/rpolc
+	install -m 755 $(BUILD)/librpol.so $(libdir)/librpol.so.$(VERSION)
+	ln -sf librpol.so.$(VERSION) $(libdir)/librpol.so.$(SOVERSION)
+	ln -sf librpol.so.$(SOVERSION) $(libdir)/librpol.so
+	install -m 644 $(BUILD)/librpol.a $(libdir)/librpol.a
+	install -m 644 runtime/include/rpol.h $(incdir)/rpol.h
+	sed 's|@PREFIX@|$(PREFIX)|; s|@VERSION@|$(VERSION)|' runtime/rpol.pc.in > $(pcdir)/rpol.pc
+	install -m 644 man/rpolc.1 $(man1dir)/rpolc.1
+	install -m 644 man/rpol.5 $(man5dir)/rpol.5
+	install -m 644 completions/rpolc.bash $(compdir)/rpolc
+
+uninstall:
+	rm -f $(bindir)/rpolc $(libdir)/librpol.so.$(VERSION) $(libdir)/librpol.so.$(SOVERSION) \
+	  $(libdir)/librpol.so $(libdir)/librpol.a $(incdir)/rpol.h $(pcdir)/rpol.pc \
+	  $(man1dir)/rpolc.1 $(man5dir)/rpol.5 $(compdir)/rpolc
 
 clean:
 	rm -rf $(BUILD) build-san

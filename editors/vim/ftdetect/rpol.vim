@@ -1,0 +1,2 @@
+" rpol policies and modules
+autocmd BufRead,BufNewFile *.rpol setfiletype rpol
