@@ -272,7 +272,8 @@ struct rpol_value {
   int64_t i;           /* bool 0/1, int, duration (days), date (days since
                           1970-01-01), percent (x10^4), money (minor
                           units), enum member index, verdict; set: count */
-  char currency[4];    /* money: ISO 4217 code */
+  char code[4];        /* money: its ISO 4217 currency; country and
+                          currency: the code (then s points here) */
   const char *s;       /* string text; enum member, country or currency
                           name; owned by the decision / policy */
   size_t len;          /* strlen of s */
