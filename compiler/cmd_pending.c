@@ -13,7 +13,5 @@ static int pending(const char *cmd)
 
 int cmd_abi_version(void) { return RPOL_ABI_VERSION; }
 int cmd_build(int argc, char **argv) { return pending("build"); }
-int cmd_eval(int argc, char **argv) { return pending("eval"); }
 int cmd_test(int argc, char **argv) { return pending("test"); }
 int cmd_fmt(int argc, char **argv) { return pending("fmt"); }
-int cmd_bench(int argc, char **argv) { return pending("bench"); }

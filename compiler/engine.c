@@ -1,0 +1,225 @@
+/* engine.c: a path to a loaded policy (see engine.h).
+ *
+ * Compiling in memory keeps the compile session alive for as long as the
+ * policy lives: the interpreter walks its tree, and the JIT's code refers
+ * to nothing in it but is released through the same hook.
+ */
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "driver.h"
+#include "engine.h"
+#include "interp.h"
+#include "layout.h"
+#include "../runtime/artifact.h"
+#if __has_include("jit.h")
+#include "jit.h"
+#define ENGINE_HAVE_JIT 1
+#endif
+
+/* Everything one in-memory policy needs until its last reference goes. */
+struct compiled {
+  struct session s;
+  struct layout layout;
+  struct interp_host *hosts;
+  rpol_eval_fn *fns;
+  struct rpol_artifact art;
+  void (*jit_release)(void *);
+  void *jit_ud;
+};
+
+static void compiled_free(void *ud)
+{
+  struct compiled *c = ud;
+  if (c->jit_release)
+    c->jit_release(c->jit_ud);
+  for (int i = 0; c->hosts && i < c->layout.nprogs; i++)
+    interp_host_release(&c->hosts[i]);
+  session_free(&c->s);
+  free(c->hosts);
+  free(c->fns);
+  free(c);
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+  size_t n = strlen(s), k = strlen(suffix);
+  return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+/* Diagnostics to `out`, or into the runtime's error message. */
+static void report(rpol_runtime *rt, struct session *s, FILE *out)
+{
+  if (out) {
+    diag_print(&s->diags, out);
+    return;
+  }
+  char *text = NULL;
+  size_t len = 0;
+  FILE *mem = open_memstream(&text, &len);
+  if (mem) {
+    diag_print(&s->diags, mem);
+    fclose(mem);
+  }
+  while (len > 0 && text[len - 1] == '\n')
+    text[--len] = 0;
+  rt_seterr(rt, "%s", text ? text : "compile error");
+  free(text);
+}
+
+static rpol_status build_interp(struct compiled *c, void **hosts)
+{
+  int n = c->layout.nprogs;
+  c->hosts = calloc(n, sizeof *c->hosts);
+  c->fns = calloc(n, sizeof *c->fns);
+  if (!c->hosts || !c->fns)
+    return RPOL_ENOMEM;
+  for (int i = 0; i < n; i++) {
+    c->hosts[i].prog = c->layout.progs[i];
+    c->hosts[i].layout = &c->layout;
+    c->hosts[i].policy_index = i;
+    interp_host_prepare(&c->hosts[i]);
+    c->fns[i] = interp_eval;
+    hosts[i] = &c->hosts[i];
+  }
+  return RPOL_OK;
+}
+
+rpol_status engine_compile(rpol_runtime *rt, const char *path,
+                           enum engine_kind kind, FILE *diags,
+                           rpol_policy **out)
+{
+  *out = NULL;
+  struct compiled *c = calloc(1, sizeof *c);
+  if (!c)
+    return RPOL_ENOMEM;
+  session_init(&c->s);
+  struct driver_unit u;
+  enum driver_status st = driver_load(&c->s, path, 0, &u);
+  if (st == DRIVER_OK && u.is_module) {
+    diag_error_nospan(&c->s.diags, "'%s' is a module, not a policy: "
+                      "evaluate the policy that uses it", path);
+    st = DRIVER_MISUSE;
+  }
+  if (st != DRIVER_OK || c->s.diags.nerrors) {
+    report(rt, &c->s, diags);
+    compiled_free(c);
+    return st == DRIVER_MISUSE ? RPOL_EIO : RPOL_ESEMANTIC;
+  }
+  if (diags && c->s.diags.nwarnings)
+    diag_print(&c->s.diags, diags);
+
+  layout_init(&c->layout, &c->s, u.progs, u.nprogs);
+  size_t mlen = 0;
+  const char *meta = layout_metadata(&c->layout, &mlen);
+  void **hosts = calloc(u.nprogs, sizeof *hosts);
+  if (!hosts) {
+    compiled_free(c);
+    return RPOL_ENOMEM;
+  }
+  const struct rpol_artifact *art = &c->art;
+  rpol_status rs = RPOL_OK;
+  if (kind == ENGINE_INTERP) {
+    rs = build_interp(c, hosts);
+    c->art.magic = RPOL_ARTIFACT_MAGIC;
+    c->art.abi_version = RPOL_ABI_VERSION;
+    c->art.struct_size = sizeof c->art;
+    c->art.npolicies = (uint32_t)u.nprogs;
+    c->art.metadata = meta;
+    c->art.metadata_len = mlen;
+    c->art.eval = c->fns;
+  } else {
+#ifdef ENGINE_HAVE_JIT
+    char *err = NULL;
+    if (jit_compile(&c->layout, meta, mlen, &art, &c->jit_release,
+                    &c->jit_ud, &err) != 0) {
+      rt_seterr(rt, "code generation failed: %s",
+                       err ? err : "unknown error");
+      if (diags)
+        fprintf(diags, "rpolc: error: code generation failed: %s\n",
+                err ? err : "unknown error");
+      free(err);
+      rs = RPOL_EJIT;
+    }
+#else
+    rt_seterr(rt, "this build has no JIT");
+    rs = RPOL_EJIT;
+#endif
+  }
+  if (rs == RPOL_OK)
+    rs = rpol_policy_from_artifact(rt, art,
+                                   kind == ENGINE_INTERP ? hosts : NULL,
+                                   compiled_free, c, out);
+  free(hosts);
+  /* A failed load takes nothing: the compiled state is still ours. */
+  if (rs != RPOL_OK) {
+    compiled_free(c);
+    if (diags && rs != RPOL_EJIT)
+      fprintf(diags, "rpolc: error: %s\n", rpol_errmsg(rt));
+  }
+  return rs;
+}
+
+rpol_status engine_open(rpol_runtime *rt, const char *path,
+                        enum engine_kind kind, FILE *diags,
+                        rpol_policy **out)
+{
+  if (ends_with(path, ".so")) {
+    rpol_status st = rpol_load(rt, path, out);
+    if (st != RPOL_OK && diags)
+      fprintf(diags, "rpolc: error: %s\n", rpol_errmsg(rt));
+    return st;
+  }
+  return engine_compile(rt, path, kind, diags, out);
+}
+
+int engine_bind_extern_lib(rpol_policy *p, const char *lib, FILE *warn,
+                           const char **err)
+{
+  /* A bare name would make dlopen search the library path, not the
+   * current directory: the user means the file. */
+  const char *path = lib;
+  char *owned = NULL;
+  if (!strchr(lib, '/')) {
+    owned = malloc(strlen(lib) + 3);
+    if (!owned) {
+      *err = "out of memory";
+      return -1;
+    }
+    strcpy(owned, "./");
+    strcat(owned, lib);
+    path = owned;
+  }
+  void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+  free(owned);
+  if (!h) {
+    *err = dlerror();
+    return -1;
+  }
+  for (int i = 0; i < rpol_policy_nexterns(p); i++) {
+    const char *name = rpol_policy_extern_name(p, i);
+    void *sym = dlsym(h, name);
+    if (!sym) {
+      if (warn)
+        fprintf(warn, "rpolc: warning: '%s' does not define extern '%s'; "
+                      "calls to it are the error unbound_extern\n",
+                lib, name);
+      continue;
+    }
+    rpol_extern_fn fn;
+    memcpy(&fn, &sym, sizeof fn);
+    rpol_bind_extern(p, name, fn);
+  }
+  return 0;
+}
+
+/* The public entry point (rpol.h): compile with the JIT, diagnostics into
+ * rpol_errmsg. */
+RPOL_API rpol_status rpol_compile(rpol_runtime *rt, const char *path,
+                                  rpol_policy **out)
+{
+  if (!rt || !path || !out)
+    return RPOL_EMISUSE;
+  return engine_compile(rt, path, ENGINE_JIT, NULL, out);
+}

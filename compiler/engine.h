@@ -1,0 +1,39 @@
+/* engine.h: from a path to a loaded policy, whatever evaluates it.
+ *
+ * A built .so is loaded by the runtime; a policy file or a bundle
+ * directory is compiled in memory, by the JIT or (for the reference
+ * interpreter) not at all.  Either way the result is an rpol_policy that
+ * the runtime drives the same way.  This is what rpolc eval, bench and
+ * test use, and what rpol_compile (rpol.h) is built on.
+ */
+#ifndef RPOL_ENGINE_H
+#define RPOL_ENGINE_H
+
+#include <stdio.h>
+#include "rpol.h"
+
+enum engine_kind { ENGINE_JIT, ENGINE_INTERP };
+
+/* Compiles `path` (a policy file or a bundle directory) into *out.
+ * Diagnostics are printed to `diags` when it is not NULL; otherwise they
+ * become rpol_errmsg(rt).  Returns RPOL_ESYNTAX/RPOL_ESEMANTIC for a
+ * rejected policy, RPOL_EIO for an unreadable path, RPOL_EMISUSE for a
+ * module (not a policy), RPOL_EJIT when code generation fails. */
+rpol_status engine_compile(rpol_runtime *rt, const char *path,
+                           enum engine_kind kind, FILE *diags,
+                           rpol_policy **out);
+
+/* Loads a .so, or compiles anything else with engine_compile. */
+rpol_status engine_open(rpol_runtime *rt, const char *path,
+                        enum engine_kind kind, FILE *diags,
+                        rpol_policy **out);
+
+/* Binds every extern of p that `lib` (a shared object) defines, by symbol
+ * name.  Names it lacks stay unbound (calls are unbound_extern); each is
+ * reported to `warn` if not NULL.  The library stays loaded for the life
+ * of the process.  Returns 0, or -1 with *err set when lib cannot be
+ * opened. */
+int engine_bind_extern_lib(rpol_policy *p, const char *lib, FILE *warn,
+                           const char **err);
+
+#endif
