@@ -433,6 +433,11 @@ static json_object *policy_json(struct layout *L, struct program *p,
     json_object *out = json_object_new_object();
     json_object_object_add(out, "name", jstr(d->name));
     put_type(out, d->u.output.type);
+    /* The encoder shows shipping_refund and duties_refund only when the
+     * policy decides them (§12), even though their defaults are zero. */
+    json_object_object_add(out, "decided",
+                           json_object_new_boolean(d->u.output.decided_by
+                                                   != NULL));
     json_object_array_add(outputs, out);
   }
   json_object_object_add(o, "outputs", outputs);

@@ -444,8 +444,9 @@ size_t rpol_decision_json(const rpol_decision *d, const rpol_input *in,
    * them, as the metadata says). */
   for (k = 0; k < 4; k++) {
     int o = money_outs[k];
-    int shown = k < 2 || (deny ? s->outputs[o].decided == 1
-                               : out[o].present);
+    int shown = k < 2 || (s->outputs[o].decided >= 0
+                              ? s->outputs[o].decided == 1
+                              : !deny && out[o].present);
     if (!shown)
       continue;
     wb_key(&w, &first, rt_standard_outputs[o]);
