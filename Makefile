@@ -73,10 +73,10 @@ deps:
 
 # --- generated sources -------------------------------------------------------
 
-$(GEN)/lexer.c $(GEN)/lexer.h: grammar/rpol.l | $(GEN)
+$(GEN)/lexer.c $(GEN)/lexer.h &: grammar/rpol.l | $(GEN)
 	flex --header-file=$(GEN)/lexer.h -o $(GEN)/lexer.c $<
 
-$(GEN)/parser.c $(GEN)/parser.h: grammar/rpol.y | $(GEN)
+$(GEN)/parser.c $(GEN)/parser.h &: grammar/rpol.y | $(GEN)
 	bison -Wall -Werror --defines=$(GEN)/parser.h -o $(GEN)/parser.c $<
 
 $(BUILD)/obj/gen/lexer.o: $(GEN)/parser.h
