@@ -1,0 +1,2657 @@
+/* cg.c: checked programs to LLVM IR (see cg.h).
+ *
+ * Shape of the code for one program:
+ *   rpol.eval.P     the evaluator (rpol_eval_fn): resets the result, decides
+ *                   `eligible`, stops after a deny, else decides every other
+ *                   output in table order;
+ *   rpol.out.P.K    decides output K once per decision (memo: the output
+ *                   slot's `present` byte), writes slot, trace and, for
+ *                   `eligible`, verdict and reason;
+ *   rpol.let.P.I    computes let I once per decision into the frame (an
+ *                   alloca of the evaluator holding every let and its flag);
+ *   rpol.fn.P.NAME  a `fn`, called with its arguments, returns its value
+ *                   through pointers.
+ * Every internal function returns an enum rpol_code; the failing operation
+ * itself writes res->code and res->err_loc, callers only pass the code up.
+ * Lets and outputs are separate functions, not inlined copies, so a value
+ * read from many places is computed in one place; the O2 inliner folds the
+ * small ones back.  Chains of `when x == A`, `x in {..}` on one value are
+ * emitted as branch chains (constant sets as a switch); simplifycfg turns
+ * such chains into switches.
+ *
+ * Values are one or two LLVM values (struct val): money is (amount i64,
+ * currency i32), strings and sets (ptr, length), verdicts (kind, reason);
+ * everything else a single i64, bools i1.  Sets inside `in` are never built:
+ * membership in a union or difference is the or/and-not of memberships, and
+ * a literal set is a comparison per element; a set becomes an array (in
+ * res->scratch) only when it is stored: a let, an output, an argument.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <pthread.h>
+
+#include <llvm-c/Analysis.h>
+#include <llvm-c/BitReader.h>
+#include <llvm-c/Linker.h>
+#include <llvm-c/Target.h>
+#include <llvm-c/Transforms/PassBuilder.h>
+
+#include "cg.h"
+#include "../runtime/rpol_abi.h"
+#include "../runtime/value.h"
+
+extern const unsigned char rpol_value_bc[];
+extern const size_t rpol_value_bc_len;
+
+/* Element representations of sets (struct rpol_slot). */
+enum { EK_INT, EK_STR, EK_MONEY };
+
+/* One value: `a` alone, or a pair (see the file comment). */
+struct val {
+  LLVMValueRef a, b;
+};
+
+enum { SV_ARRAY, SV_LIST, SV_UNION, SV_DIFF };
+
+/* A set expression evaluated but not built (see the file comment). */
+struct setv {
+  int kind;
+  int ek;
+  struct val arr;            /* SV_ARRAY: (ptr, n) */
+  struct val *el;            /* SV_LIST: evaluated elements */
+  int n;
+  struct setv *l, *r;        /* SV_UNION, SV_DIFF */
+  struct span span;          /* where running out of scratch is reported */
+};
+
+struct cg_mem {
+  struct cg_mem *next;
+};
+
+struct fnmap {
+  const struct decl *d;
+  LLVMValueRef fn;
+  int done;
+};
+
+struct cg {
+  LLVMContextRef ctx;
+  LLVMModuleRef mod;
+  LLVMBuilderRef b;          /* code */
+  LLVMBuilderRef ab;         /* allocas of the current function */
+  const struct layout *L;
+  char *err;                 /* first internal error (malloc'd) */
+  struct cg_mem *mem;        /* compile-time allocations */
+
+  LLVMTypeRef i1, i8, i32, i64, p8, pp8, slot, pslot, res, pres, env, penv;
+  LLVMTypeRef str, money, evalfn;
+  LLVMValueRef strlen_fn;
+  LLVMValueRef codes;        /* rpol.codes: verdict code texts */
+  LLVMValueRef set_eq_fns[3];
+
+  /* The program being compiled. */
+  const struct program *prog;
+  int pindex;
+  int cur_slot;              /* order.currency */
+  LLVMTypeRef frame, pframe;
+  int *let_field;            /* [nlets] frame field of the flag; a, b after */
+  LLVMValueRef *let_fns;
+  char *let_done;
+  LLVMValueRef *out_fns;
+  struct fnmap *fns;
+  int nfns, capfns;
+
+  /* The function being compiled. */
+  LLVMValueRef fn, in, resp, envp, fr;
+  LLVMBasicBlockRef allocas;
+  struct val *params;
+  const struct decl *fndecl;
+};
+
+/* Types used where sema's interned ones are not needed. */
+static const struct type ty_bool = {TY_BOOL, 0, 0};
+static const struct type ty_int = {TY_INT, 0, 0};
+static const struct type ty_money = {TY_MONEY, 0, 0};
+
+/* ------------------------------------------------------------ utilities */
+
+static void ice(struct cg *g, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void ice(struct cg *g, const char *fmt, ...)
+{
+  va_list ap;
+  char buf[512];
+  int n;
+
+  if (g->err)
+    return;
+  n = snprintf(buf, sizeof buf, "internal compiler error: ");
+  va_start(ap, fmt);
+  vsnprintf(buf + n, sizeof buf - (size_t)n, fmt, ap);
+  va_end(ap);
+  g->err = strdup(buf);
+  if (!g->err)
+    g->err = (char *)-1;     /* replaced by a static text at the end */
+}
+
+/* Zeroed memory freed with the generator; NULL (and an ICE) on failure. */
+static void *cg_alloc(struct cg *g, size_t n)
+{
+  struct cg_mem *m = calloc(1, sizeof *m + n + 16);
+
+  if (!m) {
+    ice(g, "out of memory");
+    return NULL;
+  }
+  m->next = g->mem;
+  g->mem = m;
+  return (char *)m + ((sizeof *m + 15) & ~(size_t)15);
+}
+
+static LLVMValueRef ci32(struct cg *g, long long v)
+{
+  return LLVMConstInt(g->i32, (unsigned long long)v, 1);
+}
+
+static LLVMValueRef ci64(struct cg *g, long long v)
+{
+  return LLVMConstInt(g->i64, (unsigned long long)v, 1);
+}
+
+static LLVMValueRef ci8(struct cg *g, int v)
+{
+  return LLVMConstInt(g->i8, (unsigned long long)v, 0);
+}
+
+static int loc_of(struct cg *g, struct span sp)
+{
+  return layout_loc(g->L, sp);
+}
+
+static LLVMBasicBlockRef block(struct cg *g, const char *name)
+{
+  return LLVMAppendBasicBlockInContext(g->ctx, g->fn, name);
+}
+
+static void at(struct cg *g, LLVMBasicBlockRef bb)
+{
+  LLVMPositionBuilderAtEnd(g->b, bb);
+}
+
+static LLVMValueRef alloca_of(struct cg *g, LLVMTypeRef t, const char *name)
+{
+  return LLVMBuildAlloca(g->ab, t, name);
+}
+
+static LLVMValueRef gep_field(struct cg *g, LLVMTypeRef st, LLVMValueRef p,
+                              unsigned i)
+{
+  return LLVMBuildStructGEP2(g->b, st, p, i, "");
+}
+
+static LLVMValueRef load(struct cg *g, LLVMTypeRef t, LLVMValueRef p)
+{
+  return LLVMBuildLoad2(g->b, t, p, "");
+}
+
+static LLVMValueRef load_field(struct cg *g, LLVMTypeRef st, LLVMValueRef p,
+                               unsigned i, LLVMTypeRef ft)
+{
+  return load(g, ft, gep_field(g, st, p, i));
+}
+
+static void store_field(struct cg *g, LLVMTypeRef st, LLVMValueRef p,
+                        unsigned i, LLVMValueRef v)
+{
+  LLVMBuildStore(g->b, v, gep_field(g, st, p, i));
+}
+
+static LLVMValueRef index_ptr(struct cg *g, LLVMTypeRef et, LLVMValueRef p,
+                              LLVMValueRef idx)
+{
+  return LLVMBuildInBoundsGEP2(g->b, et, p, &idx, 1, "");
+}
+
+/* Fields of the ABI structs (rpol_abi.h). */
+enum { SL_PRESENT, SL_KIND, SL_ELEM, SL_PAD, SL_CUR, SL_V, SL_P, SL_N };
+enum { RS_CODE, RS_ERR_LOC, RS_POLICY, RS_VERDICT, RS_REASON, RS_PAD,
+       RS_OUT, RS_TRACE, RS_SCRATCH, RS_CAP, RS_USED };
+enum { EV_EXTERNS, EV_CUR_EXP, EV_HOST };
+
+/* The current function fails with `code` at location `loc` when cond. */
+static void fail_if(struct cg *g, LLVMValueRef cond, LLVMValueRef code,
+                    int loc)
+{
+  LLVMBasicBlockRef bad = block(g, "fail"), ok = block(g, "ok");
+
+  LLVMBuildCondBr(g->b, cond, bad, ok);
+  at(g, bad);
+  store_field(g, g->res, g->resp, RS_CODE, code);
+  store_field(g, g->res, g->resp, RS_ERR_LOC, ci32(g, loc));
+  LLVMBuildRet(g->b, code);
+  at(g, ok);
+}
+
+/* A helper's status (an int, 0 = fine) fails the function at loc. */
+static void check_rc(struct cg *g, LLVMValueRef rc, int loc)
+{
+  LLVMValueRef c;
+
+  if (LLVMTypeOf(rc) != g->i32)
+    rc = LLVMBuildIntCast2(g->b, rc, g->i32, 1, "");
+  c = LLVMBuildICmp(g->b, LLVMIntNE, rc, ci32(g, 0), "");
+  fail_if(g, c, rc, loc);
+}
+
+/* A callee failed (and wrote res->code/err_loc): return its code. */
+static void propagate(struct cg *g, LLVMValueRef rc)
+{
+  LLVMBasicBlockRef bad = block(g, "err"), ok = block(g, "cont");
+  LLVMValueRef c = LLVMBuildICmp(g->b, LLVMIntNE, rc, ci32(g, 0), "");
+
+  LLVMBuildCondBr(g->b, c, bad, ok);
+  at(g, bad);
+  LLVMBuildRet(g->b, rc);
+  at(g, ok);
+}
+
+/* Calls a value.c helper, converting pointer and integer arguments to its
+ * declared parameter types (bitcode from clang names its own struct types,
+ * and `int` parameters are i32). */
+static LLVMValueRef helper(struct cg *g, const char *name,
+                           LLVMValueRef *args, unsigned n)
+{
+  LLVMValueRef fn = LLVMGetNamedFunction(g->mod, name);
+  LLVMTypeRef fty, pt[8];
+  unsigned i, np;
+
+  if (!fn || n > 8) {
+    ice(g, "runtime helper %s is missing", name);
+    return ci32(g, 0);
+  }
+  fty = LLVMGlobalGetValueType(fn);
+  np = LLVMCountParamTypes(fty);
+  if (np != n) {
+    ice(g, "runtime helper %s takes %u arguments", name, np);
+    return ci32(g, 0);
+  }
+  LLVMGetParamTypes(fty, pt);
+  for (i = 0; i < n; i++) {
+    LLVMTypeRef at_ = LLVMTypeOf(args[i]);
+
+    if (at_ == pt[i])
+      continue;
+    if (LLVMGetTypeKind(pt[i]) == LLVMPointerTypeKind)
+      args[i] = LLVMBuildPointerCast(g->b, args[i], pt[i], "");
+    else if (LLVMGetTypeKind(pt[i]) == LLVMIntegerTypeKind)
+      args[i] = LLVMBuildIntCast2(g->b, args[i], pt[i], 1, "");
+  }
+  return LLVMBuildCall2(g->b, fty, fn, args, n, "");
+}
+
+/* helper(a, b, &out) -> status; *res = out. */
+static LLVMValueRef helper_out(struct cg *g, const char *name,
+                               LLVMValueRef *args, unsigned n,
+                               LLVMValueRef *res)
+{
+  LLVMValueRef tmp = alloca_of(g, g->i64, "t"), rc;
+  LLVMValueRef a[8];
+  unsigned i;
+
+  for (i = 0; i < n; i++)
+    a[i] = args[i];
+  a[n] = tmp;
+  rc = helper(g, name, a, n + 1);
+  *res = load(g, g->i64, tmp);
+  return rc;
+}
+
+/* A checked two-operand helper failing at loc. */
+static LLVMValueRef arith2(struct cg *g, const char *name, LLVMValueRef x,
+                           LLVMValueRef y, int loc)
+{
+  LLVMValueRef args[2] = {x, y}, r;
+  LLVMValueRef rc = helper_out(g, name, args, 2, &r);
+
+  check_rc(g, rc, loc);
+  return r;
+}
+
+static LLVMValueRef const_string(struct cg *g, const char *s, size_t len)
+{
+  LLVMValueRef init = LLVMConstStringInContext(g->ctx, s, (unsigned)len, 0);
+  LLVMTypeRef t = LLVMTypeOf(init);
+  LLVMValueRef gv = LLVMAddGlobal(g->mod, t, "rpol.str");
+  LLVMValueRef idx[2] = {ci32(g, 0), ci32(g, 0)};
+
+  LLVMSetInitializer(gv, init);
+  LLVMSetGlobalConstant(gv, 1);
+  LLVMSetLinkage(gv, LLVMPrivateLinkage);
+  LLVMSetUnnamedAddress(gv, LLVMGlobalUnnamedAddr);
+  return LLVMConstInBoundsGEP2(t, gv, idx, 2);
+}
+
+/* ------------------------------------------------------------ types */
+
+/* An untyped number (or nothing) takes the type of its context. */
+static const struct type *num_as(const struct type *t,
+                                 const struct type *ctx)
+{
+  if (!t || t->kind == TY_NUMBER || t->kind == TY_ERROR) {
+    if (!ctx || ctx->kind == TY_NUMBER || ctx->kind == TY_ERROR)
+      return &ty_int;
+    return ctx;
+  }
+  return t;
+}
+
+static LLVMTypeRef type_a(struct cg *g, const struct type *t)
+{
+  switch (t ? t->kind : TY_INT) {
+  case TY_BOOL: return g->i1;
+  case TY_STRING: case TY_SET: case TY_EMPTYSET: return g->p8;
+  case TY_VERDICT: return g->i32;
+  default: return g->i64;
+  }
+}
+
+static LLVMTypeRef type_b(struct cg *g, const struct type *t)
+{
+  switch (t ? t->kind : TY_INT) {
+  case TY_MONEY: return g->i32;
+  case TY_STRING: case TY_SET: case TY_EMPTYSET: return g->i64;
+  case TY_VERDICT: return g->i32;
+  default: return NULL;
+  }
+}
+
+static struct val undef_val(struct cg *g, const struct type *t)
+{
+  struct val v;
+  LLVMTypeRef tb = type_b(g, t);
+
+  v.a = LLVMGetUndef(type_a(g, t));
+  v.b = tb ? LLVMGetUndef(tb) : NULL;
+  return v;
+}
+
+static int slot_kind(const struct type *t)
+{
+  switch (t ? t->kind : TY_INT) {
+  case TY_BOOL: return RPOL_K_BOOL;
+  case TY_INT: return RPOL_K_INT;
+  case TY_MONEY: return RPOL_K_MONEY;
+  case TY_PERCENT: return RPOL_K_PERCENT;
+  case TY_DATE: return RPOL_K_DATE;
+  case TY_DURATION: return RPOL_K_DURATION;
+  case TY_STRING: return RPOL_K_STRING;
+  case TY_COUNTRY: return RPOL_K_COUNTRY;
+  case TY_CURRENCY: return RPOL_K_CURRENCY;
+  case TY_SET: case TY_EMPTYSET: return RPOL_K_SET;
+  default: return RPOL_K_ENUM;   /* enums, and the verdict of eligible */
+  }
+}
+
+static int elem_kind(const struct type *set)
+{
+  const struct type *e = set && set->kind == TY_SET ? set->elem : NULL;
+
+  if (e && e->kind == TY_STRING)
+    return EK_STR;
+  if (e && e->kind == TY_MONEY)
+    return EK_MONEY;
+  return EK_INT;
+}
+
+static LLVMTypeRef ek_type(struct cg *g, int ek)
+{
+  return ek == EK_STR ? g->str : ek == EK_MONEY ? g->money : g->i64;
+}
+
+static long long ek_size(int ek)
+{
+  return ek == EK_STR ? (long long)sizeof(struct rpol_str)
+       : ek == EK_MONEY ? (long long)sizeof(struct rpol_money) : 8;
+}
+
+/* ------------------------------------------------------------ slots */
+
+static LLVMValueRef slot_at(struct cg *g, LLVMValueRef base, int i)
+{
+  return index_ptr(g, g->slot, base, ci64(g, i));
+}
+
+static struct val slot_val(struct cg *g, LLVMValueRef sp,
+                           const struct type *t)
+{
+  struct val v = {0, 0};
+
+  switch (t ? t->kind : TY_INT) {
+  case TY_BOOL:
+    v.a = LLVMBuildICmp(g->b, LLVMIntNE,
+                        load_field(g, g->slot, sp, SL_V, g->i64),
+                        ci64(g, 0), "");
+    break;
+  case TY_MONEY:
+    v.a = load_field(g, g->slot, sp, SL_V, g->i64);
+    v.b = load_field(g, g->slot, sp, SL_CUR, g->i32);
+    break;
+  case TY_STRING: case TY_SET: case TY_EMPTYSET:
+    v.a = load_field(g, g->slot, sp, SL_P, g->p8);
+    v.b = load_field(g, g->slot, sp, SL_N, g->i64);
+    break;
+  case TY_VERDICT:
+    v.a = LLVMBuildTrunc(g->b, load_field(g, g->slot, sp, SL_V, g->i64),
+                         g->i32, "");
+    v.b = ci32(g, -1);
+    break;
+  default:
+    v.a = load_field(g, g->slot, sp, SL_V, g->i64);
+    break;
+  }
+  return v;
+}
+
+static LLVMValueRef const_string(struct cg *g, const char *s, size_t len);
+
+/* The text of verdict code `idx` (layout numbering), NULL for -1. */
+static LLVMValueRef code_text(struct cg *g, LLVMValueRef idx)
+{
+  const struct layout *L = g->L;
+  LLVMValueRef *texts, init, idx2[2], p;
+  LLVMTypeRef at_;
+  int i;
+
+  if (!g->codes) {
+    texts = cg_alloc(g, (size_t)(L->ncodes + 1) * sizeof *texts);
+    if (!texts)
+      return LLVMConstNull(g->p8);
+    for (i = 0; i < L->ncodes; i++)
+      texts[i] = const_string(g, L->codes[i], strlen(L->codes[i]));
+    init = LLVMConstArray(g->p8, texts, (unsigned)L->ncodes);
+    g->codes = LLVMAddGlobal(g->mod, LLVMTypeOf(init), "rpol.codes");
+    LLVMSetInitializer(g->codes, init);
+    LLVMSetGlobalConstant(g->codes, 1);
+    LLVMSetLinkage(g->codes, LLVMPrivateLinkage);
+  }
+  at_ = LLVMGlobalGetValueType(g->codes);
+  idx2[0] = ci64(g, 0);
+  idx2[1] = LLVMBuildSExt(g->b, LLVMBuildSelect(
+                                    g->b,
+                                    LLVMBuildICmp(g->b, LLVMIntSGE, idx,
+                                                  ci32(g, 0), ""),
+                                    idx, ci32(g, 0), ""),
+                          g->i64, "");
+  if (L->ncodes == 0)
+    return LLVMConstNull(g->p8);
+  p = load(g, g->p8, LLVMBuildInBoundsGEP2(g->b, at_, g->codes, idx2, 2, ""));
+  return LLVMBuildSelect(g->b,
+                         LLVMBuildICmp(g->b, LLVMIntSGE, idx, ci32(g, 0), ""),
+                         p, LLVMConstNull(g->p8), "");
+}
+
+/* Writes a whole slot, so that a decision leaves nothing from the last. */
+static void slot_store(struct cg *g, LLVMValueRef sp, const struct type *t,
+                       struct val v)
+{
+  LLVMValueRef cur = ci32(g, 0), iv = ci64(g, 0), p, n = ci64(g, 0);
+  int ek = RPOL_K_INT;
+
+  p = LLVMConstNull(g->p8);
+  switch (t ? t->kind : TY_INT) {
+  case TY_BOOL:
+    iv = LLVMBuildZExt(g->b, v.a, g->i64, "");
+    break;
+  case TY_MONEY:
+    iv = v.a;
+    cur = v.b;
+    break;
+  case TY_STRING:
+    p = v.a;
+    n = v.b;
+    break;
+  case TY_SET: case TY_EMPTYSET:
+    p = v.a;
+    n = v.b;
+    ek = slot_kind(t->kind == TY_SET ? t->elem : NULL);
+    break;
+  case TY_VERDICT:
+    /* As the interpreter: an enum slot, v the kind, p the code. */
+    iv = LLVMBuildSExt(g->b, v.a, g->i64, "");
+    p = code_text(g, v.b);
+    break;
+  default:
+    iv = v.a;
+    break;
+  }
+  store_field(g, g->slot, sp, SL_PRESENT, ci8(g, 1));
+  store_field(g, g->slot, sp, SL_KIND, ci8(g, slot_kind(t)));
+  store_field(g, g->slot, sp, SL_ELEM,
+              ci8(g, t && (t->kind == TY_SET || t->kind == TY_EMPTYSET)
+                         ? ek : 0));
+  store_field(g, g->slot, sp, SL_PAD, ci8(g, 0));
+  store_field(g, g->slot, sp, SL_CUR, cur);
+  store_field(g, g->slot, sp, SL_V, iv);
+  store_field(g, g->slot, sp, SL_P, p);
+  store_field(g, g->slot, sp, SL_N, n);
+}
+
+/* The order currency, -1 when the line has none (the runtime rejects
+ * such lines; -1 keeps the interpreter's answer if one gets here). */
+static LLVMValueRef order_cur(struct cg *g)
+{
+  LLVMValueRef sp, v, present;
+
+  if (g->cur_slot < 0)
+    return ci32(g, -1);
+  sp = slot_at(g, g->in, g->cur_slot);
+  v = load_field(g, g->slot, sp, SL_V, g->i64);
+  present = LLVMBuildICmp(g->b, LLVMIntNE,
+                          load_field(g, g->slot, sp, SL_PRESENT, g->i8),
+                          ci8(g, 0), "");
+  return LLVMBuildSelect(g->b, present,
+                         LLVMBuildTrunc(g->b, v, g->i32, ""), ci32(g, -1),
+                         "");
+}
+
+/* ------------------------------------------------------- functions */
+
+static void begin_function(struct cg *g, LLVMValueRef fn)
+{
+  LLVMBasicBlockRef body;
+
+  g->fn = fn;
+  g->allocas = block(g, "entry");
+  body = block(g, "body");
+  LLVMPositionBuilderAtEnd(g->ab, g->allocas);
+  at(g, body);
+  g->in = LLVMGetParam(fn, 0);
+  g->resp = LLVMGetParam(fn, 1);
+  g->envp = LLVMGetParam(fn, 2);
+  g->fr = LLVMCountParams(fn) > 3 ? LLVMGetParam(fn, 3) : NULL;
+  g->params = NULL;
+  g->fndecl = NULL;
+}
+
+static void end_function(struct cg *g)
+{
+  LLVMBasicBlockRef body = LLVMGetNextBasicBlock(g->allocas);
+
+  LLVMPositionBuilderAtEnd(g->ab, g->allocas);
+  LLVMBuildBr(g->ab, body);
+  g->fn = NULL;
+}
+
+static LLVMValueRef new_internal(struct cg *g, const char *name,
+                                 LLVMTypeRef fty)
+{
+  LLVMValueRef fn = LLVMAddFunction(g->mod, name, fty);
+
+  LLVMSetLinkage(fn, LLVMInternalLinkage);
+  return fn;
+}
+
+/* i32 (slot*, res*, env*, frame*) */
+static LLVMTypeRef body_fn_type(struct cg *g)
+{
+  LLVMTypeRef p[4] = {g->pslot, g->pres, g->penv, g->pframe};
+
+  return LLVMFunctionType(g->i32, p, 4, 0);
+}
+
+static LLVMValueRef let_fn(struct cg *g, const struct decl *d)
+{
+  int i = d->u.value.index;
+  char name[160];
+
+  if (i < 0 || i >= g->prog->nlets || g->prog->lets[i] != d) {
+    ice(g, "let %s is not in the program", d->name);
+    return NULL;
+  }
+  if (!g->let_fns[i]) {
+    snprintf(name, sizeof name, "rpol.let.%d.%s", g->pindex, d->name);
+    g->let_fns[i] = new_internal(g, name, body_fn_type(g));
+  }
+  return g->let_fns[i];
+}
+
+static void fn_sig(struct cg *g, const struct decl *d, LLVMTypeRef *pt,
+                   unsigned *np)
+{
+  unsigned n = 0;
+  int i;
+
+  pt[n++] = g->pslot;
+  pt[n++] = g->pres;
+  pt[n++] = g->penv;
+  pt[n++] = g->pframe;
+  for (i = 0; i < d->u.fn.nparams; i++) {
+    const struct type *t = d->u.fn.params[i].type;
+
+    pt[n++] = type_a(g, t);
+    if (type_b(g, t))
+      pt[n++] = type_b(g, t);
+  }
+  pt[n++] = LLVMPointerType(type_a(g, d->u.fn.result), 0);
+  if (type_b(g, d->u.fn.result))
+    pt[n++] = LLVMPointerType(type_b(g, d->u.fn.result), 0);
+  *np = n;
+}
+
+static LLVMValueRef fn_fn(struct cg *g, const struct decl *d)
+{
+  LLVMTypeRef *pt;
+  unsigned np;
+  char name[160];
+  int i;
+
+  for (i = 0; i < g->nfns; i++)
+    if (g->fns[i].d == d)
+      return g->fns[i].fn;
+  if (g->nfns == g->capfns) {
+    int cap = g->capfns ? 2 * g->capfns : 16;
+    struct fnmap *m = cg_alloc(g, (size_t)cap * sizeof *m);
+
+    if (!m)
+      return NULL;
+    if (g->nfns)
+      memcpy(m, g->fns, (size_t)g->nfns * sizeof *m);
+    g->fns = m;
+    g->capfns = cap;
+  }
+  pt = cg_alloc(g, (size_t)(2 * d->u.fn.nparams + 8) * sizeof *pt);
+  if (!pt)
+    return NULL;
+  fn_sig(g, d, pt, &np);
+  snprintf(name, sizeof name, "rpol.fn.%d.%s", g->pindex, d->name);
+  g->fns[g->nfns].d = d;
+  g->fns[g->nfns].fn =
+      new_internal(g, name, LLVMFunctionType(g->i32, pt, np, 0));
+  g->fns[g->nfns].done = 0;
+  return g->fns[g->nfns++].fn;
+}
+
+/* ------------------------------------------------------- expressions */
+
+static struct val cg_expr_t(struct cg *g, const struct expr *e,
+                            const struct type *t);
+static struct setv *cg_set(struct cg *g, const struct expr *e);
+static struct val sv_mat(struct cg *g, struct setv *sv);
+static LLVMValueRef sv_has(struct cg *g, struct setv *sv, struct val x);
+
+static struct val cg_expr(struct cg *g, const struct expr *e)
+{
+  return cg_expr_t(g, e, e ? e->type : NULL);
+}
+
+static LLVMValueRef cg_bool(struct cg *g, const struct expr *e)
+{
+  return cg_expr_t(g, e, &ty_bool).a;
+}
+
+static struct val phi_vals(struct cg *g, struct val *vs,
+                           LLVMBasicBlockRef *bbs, unsigned n)
+{
+  struct val r = {0, 0};
+  LLVMValueRef *tmp;
+  unsigned i;
+
+  if (n == 0)
+    return r;
+  tmp = cg_alloc(g, n * sizeof *tmp);
+  if (!tmp)
+    return vs[0];
+  r.a = LLVMBuildPhi(g->b, LLVMTypeOf(vs[0].a), "");
+  for (i = 0; i < n; i++)
+    tmp[i] = vs[i].a;
+  LLVMAddIncoming(r.a, tmp, bbs, n);
+  if (vs[0].b) {
+    r.b = LLVMBuildPhi(g->b, LLVMTypeOf(vs[0].b), "");
+    for (i = 0; i < n; i++)
+      tmp[i] = vs[i].b;
+    LLVMAddIncoming(r.b, tmp, bbs, n);
+  }
+  return r;
+}
+
+/* An input field (EX_PATH).  Required fields are present (the runtime
+ * rejects lines without them); a missing defaulted field takes its
+ * default; a missing optional one is missing_input at the path. */
+static struct val read_field(struct cg *g, const struct expr *e,
+                             const struct type *t)
+{
+  const struct decl *d = e->ref.decl;
+  LLVMValueRef sp, present;
+  LLVMBasicBlockRef yes, no, end;
+  struct val vs[2];
+  LLVMBasicBlockRef bbs[2];
+
+  if (!d || d->kind != D_INPUT) {
+    ice(g, "input path %s is unresolved", e->u.path.text);
+    return undef_val(g, t);
+  }
+  t = d->u.input.type ? d->u.input.type : t;
+  sp = slot_at(g, g->in, d->u.input.slot);
+  present = LLVMBuildICmp(g->b, LLVMIntNE,
+                          load_field(g, g->slot, sp, SL_PRESENT, g->i8),
+                          ci8(g, 0), "");
+  if (!d->u.input.deflt) {
+    fail_if(g, LLVMBuildNot(g->b, present, ""),
+            ci32(g, RPOL_E_MISSING_INPUT), loc_of(g, e->span));
+    return slot_val(g, sp, t);
+  }
+  yes = block(g, "field"), no = block(g, "default"), end = block(g, "fv");
+  LLVMBuildCondBr(g->b, present, yes, no);
+  at(g, yes);
+  vs[0] = slot_val(g, sp, t);
+  bbs[0] = LLVMGetInsertBlock(g->b);
+  LLVMBuildBr(g->b, end);
+  at(g, no);
+  vs[1] = cg_expr_t(g, d->u.input.deflt, t);
+  bbs[1] = LLVMGetInsertBlock(g->b);
+  LLVMBuildBr(g->b, end);
+  at(g, end);
+  return phi_vals(g, vs, bbs, 2);
+}
+
+/* Fields with a default are never missing (§4).  Required fields are
+ * tested like optional ones: the runtime rejects lines without them, and
+ * a line that got here anyway fails as the interpreter fails it. */
+static int field_always_present(const struct decl *d)
+{
+  return d->u.input.deflt != NULL;
+}
+
+static LLVMValueRef field_present(struct cg *g, const struct expr *path)
+{
+  const struct decl *d = path->ref.decl;
+
+  if (path->kind != EX_PATH || !d || d->kind != D_INPUT) {
+    ice(g, "present() of something that is not an input field");
+    return LLVMConstInt(g->i1, 0, 0);
+  }
+  if (field_always_present(d))
+    return LLVMConstInt(g->i1, 1, 0);
+  return LLVMBuildICmp(
+      g->b, LLVMIntNE,
+      load_field(g, g->slot, slot_at(g, g->in, d->u.input.slot), SL_PRESENT,
+                 g->i8),
+      ci8(g, 0), "");
+}
+
+/* A number literal as money: major units of the order currency. */
+static struct val number_money(struct cg *g, const struct expr *e)
+{
+  struct val v;
+  LLVMValueRef cur = order_cur(g), exp, args[3], r, rc, known;
+  LLVMValueRef tab = load_field(g, g->env, g->envp, EV_CUR_EXP, g->p8);
+  LLVMValueRef curx;
+  int loc = loc_of(g, e->span);
+
+  /* An unknown currency has no exponent: nothing is exact in it. */
+  known = LLVMBuildICmp(g->b, LLVMIntSGE, cur, ci32(g, 0), "");
+  curx = LLVMBuildSelect(g->b, known, LLVMBuildZExt(g->b, cur, g->i64, ""),
+                         ci64(g, 0), "");
+  exp = LLVMBuildSExt(g->b, load(g, g->i8, index_ptr(g, g->i8, tab, curx)),
+                      g->i32, "");
+  exp = LLVMBuildSelect(g->b, known, exp, ci32(g, -1), "");
+  fail_if(g, LLVMBuildICmp(g->b, LLVMIntSLT, exp, ci32(g, 0), ""),
+          ci32(g, RPOL_E_INEXACT_AMOUNT), loc);
+  args[0] = ci64(g, e->u.num.mant);
+  args[1] = ci32(g, e->u.num.scale);
+  args[2] = exp;
+  rc = helper_out(g, "rpol_number_to_minor", args, 3, &r);
+  check_rc(g, rc, loc);
+  v.a = r;
+  v.b = cur;
+  return v;
+}
+
+static void cur_check(struct cg *g, struct val x, struct val y, int loc)
+{
+  fail_if(g, LLVMBuildICmp(g->b, LLVMIntNE, x.b, y.b, ""),
+          ci32(g, RPOL_E_CURRENCY_MISMATCH), loc);
+}
+
+static int elem_kind(const struct type *set);
+
+/* i1 rpol.set_eq.K(p8 a, i64 na, p8 b, i64 nb): both sorted and
+ * duplicate-free, so equal sets are equal arrays. */
+static LLVMValueRef set_eq_fn(struct cg *g, int ek)
+{
+  LLVMTypeRef pt[4] = {g->p8, g->i64, g->p8, g->i64}, et, pet;
+  LLVMBasicBlockRef saved = LLVMGetInsertBlock(g->b), entry, loop, body;
+  LLVMBasicBlockRef yes, no, next;
+  LLVMValueRef fn, saved_fn = g->fn, a, b, i, ea, eb, eq, inc, vals[2];
+  LLVMBasicBlockRef bbs[2];
+  static const char *const names[3] = {
+    "rpol.set_eq.int", "rpol.set_eq.str", "rpol.set_eq.money"
+  };
+
+  if (g->set_eq_fns[ek])
+    return g->set_eq_fns[ek];
+  fn = new_internal(g, names[ek], LLVMFunctionType(g->i1, pt, 4, 0));
+  g->set_eq_fns[ek] = fn;
+  g->fn = fn;
+  et = ek_type(g, ek);
+  pet = LLVMPointerType(et, 0);
+  entry = block(g, "entry");
+  loop = block(g, "loop");
+  body = block(g, "body");
+  next = block(g, "next");
+  yes = block(g, "yes");
+  no = block(g, "no");
+  at(g, entry);
+  a = LLVMBuildPointerCast(g->b, LLVMGetParam(fn, 0), pet, "");
+  b = LLVMBuildPointerCast(g->b, LLVMGetParam(fn, 2), pet, "");
+  LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntEQ, LLVMGetParam(fn, 1),
+                                      LLVMGetParam(fn, 3), ""),
+                  loop, no);
+  at(g, loop);
+  i = LLVMBuildPhi(g->b, g->i64, "i");
+  LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntSGE, i,
+                                      LLVMGetParam(fn, 1), ""),
+                  yes, body);
+  at(g, body);
+  ea = index_ptr(g, et, a, i);
+  eb = index_ptr(g, et, b, i);
+  if (ek == EK_STR) {
+    LLVMValueRef args[2] = {ea, eb};
+
+    eq = LLVMBuildICmp(g->b, LLVMIntNE, helper(g, "rpol_str_eq", args, 2),
+                       ci32(g, 0), "");
+  } else if (ek == EK_MONEY) {
+    eq = LLVMBuildAnd(
+        g->b,
+        LLVMBuildICmp(g->b, LLVMIntEQ,
+                      load_field(g, g->money, ea, 0, g->i64),
+                      load_field(g, g->money, eb, 0, g->i64), ""),
+        LLVMBuildICmp(g->b, LLVMIntEQ,
+                      load_field(g, g->money, ea, 1, g->i32),
+                      load_field(g, g->money, eb, 1, g->i32), ""),
+        "");
+  } else {
+    eq = LLVMBuildICmp(g->b, LLVMIntEQ, load(g, g->i64, ea),
+                       load(g, g->i64, eb), "");
+  }
+  LLVMBuildCondBr(g->b, eq, next, no);
+  at(g, next);
+  inc = LLVMBuildAdd(g->b, i, ci64(g, 1), "");
+  LLVMBuildBr(g->b, loop);
+  vals[0] = ci64(g, 0);
+  vals[1] = inc;
+  bbs[0] = entry;
+  bbs[1] = next;
+  LLVMAddIncoming(i, vals, bbs, 2);
+  at(g, yes);
+  LLVMBuildRet(g->b, LLVMConstInt(g->i1, 1, 0));
+  at(g, no);
+  LLVMBuildRet(g->b, LLVMConstInt(g->i1, 0, 0));
+  g->fn = saved_fn;
+  if (saved)
+    at(g, saved);
+  return fn;
+}
+
+static struct val cg_compare(struct cg *g, const struct expr *e)
+{
+  const struct expr *l = e->u.bin.lhs, *r = e->u.bin.rhs;
+  const struct type *lt = l->type, *rt = r->type;
+  enum binary_op op = e->u.bin.op;
+  int loc = loc_of(g, e->u.bin.op_span);
+  struct val x, y, res = {0, 0};
+  LLVMIntPredicate p;
+
+  if (!lt || lt->kind == TY_NUMBER)
+    lt = num_as(rt, &ty_int);
+  if (!rt || rt->kind == TY_NUMBER)
+    rt = lt;
+  x = cg_expr_t(g, l, lt);
+  y = cg_expr_t(g, r, rt);
+  switch (op) {
+  case BIN_EQ: p = LLVMIntEQ; break;
+  case BIN_NE: p = LLVMIntNE; break;
+  case BIN_LT: p = LLVMIntSLT; break;
+  case BIN_LE: p = LLVMIntSLE; break;
+  case BIN_GT: p = LLVMIntSGT; break;
+  default: p = LLVMIntSGE; break;
+  }
+  switch (lt->kind) {
+  case TY_MONEY:
+    cur_check(g, x, y, loc);
+    res.a = LLVMBuildICmp(g->b, p, x.a, y.a, "");
+    return res;
+  case TY_STRING: {
+    LLVMValueRef sa = alloca_of(g, g->str, "s"), sb = alloca_of(g, g->str,
+                                                               "s");
+    LLVMValueRef args[2] = {sa, sb}, eq;
+
+    store_field(g, g->str, sa, 0, x.a);
+    store_field(g, g->str, sa, 1, x.b);
+    store_field(g, g->str, sb, 0, y.a);
+    store_field(g, g->str, sb, 1, y.b);
+    eq = LLVMBuildICmp(g->b, LLVMIntNE, helper(g, "rpol_str_eq", args, 2),
+                       ci32(g, 0), "");
+    if (op == BIN_NE)
+      eq = LLVMBuildNot(g->b, eq, "");
+    else if (op != BIN_EQ)
+      ice(g, "ordering comparison of strings");
+    res.a = eq;
+    return res;
+  }
+  case TY_SET: case TY_EMPTYSET: {
+    LLVMValueRef fn = set_eq_fn(g, elem_kind(lt->kind == TY_SET ? lt : rt));
+    LLVMValueRef args[4] = {x.a, x.b, y.a, y.b};
+
+    res.a = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(fn), fn, args, 4,
+                           "");
+    if (op == BIN_NE)
+      res.a = LLVMBuildNot(g->b, res.a, "");
+    return res;
+  }
+  case TY_VERDICT:
+    ice(g, "comparison of verdicts");
+    res.a = LLVMConstInt(g->i1, 0, 0);
+    return res;
+  case TY_BOOL:
+    if (op != BIN_EQ && op != BIN_NE)
+      p = op == BIN_LT ? LLVMIntULT : op == BIN_LE ? LLVMIntULE
+        : op == BIN_GT ? LLVMIntUGT : LLVMIntUGE;
+    res.a = LLVMBuildICmp(g->b, p, x.a, y.a, "");
+    return res;
+  default:
+    res.a = LLVMBuildICmp(g->b, p, x.a, y.a, "");
+    return res;
+  }
+}
+
+static struct val cg_logic(struct cg *g, const struct expr *e)
+{
+  int is_and = e->u.bin.op == BIN_AND;
+  LLVMValueRef l = cg_bool(g, e->u.bin.lhs), r, phi;
+  LLVMBasicBlockRef lbb = LLVMGetInsertBlock(g->b);
+  LLVMBasicBlockRef rhs = block(g, is_and ? "and.rhs" : "or.rhs");
+  LLVMBasicBlockRef end = block(g, is_and ? "and.end" : "or.end");
+  LLVMValueRef vals[2];
+  LLVMBasicBlockRef bbs[2];
+  struct val res = {0, 0};
+
+  if (is_and)
+    LLVMBuildCondBr(g->b, l, rhs, end);
+  else
+    LLVMBuildCondBr(g->b, l, end, rhs);
+  at(g, rhs);
+  r = cg_bool(g, e->u.bin.rhs);
+  bbs[1] = LLVMGetInsertBlock(g->b);
+  LLVMBuildBr(g->b, end);
+  at(g, end);
+  phi = LLVMBuildPhi(g->b, g->i1, "");
+  vals[0] = LLVMConstInt(g->i1, is_and ? 0 : 1, 0);
+  bbs[0] = lbb;
+  vals[1] = r;
+  LLVMAddIncoming(phi, vals, bbs, 2);
+  res.a = phi;
+  return res;
+}
+
+static struct val cg_arith(struct cg *g, const struct expr *e,
+                           const struct type *t)
+{
+  const struct expr *l = e->u.bin.lhs, *r = e->u.bin.rhs;
+  enum binary_op op = e->u.bin.op;
+  int loc = loc_of(g, e->u.bin.op_span);
+  const struct type *lt, *rt;
+  struct val x, y, res = {0, 0};
+
+  if (op == BIN_ADD || op == BIN_SUB) {
+    /* Untyped operands of + and - take the result's type (money);
+     * a date or duration partner keeps its own. */
+    lt = num_as(l->type, num_as(r->type, t));
+    rt = num_as(r->type, lt);
+  } else {
+    /* `*` and `/` make an int of untyped numbers (§14). */
+    lt = num_as(l->type, &ty_int);
+    rt = num_as(r->type, &ty_int);
+  }
+  x = cg_expr_t(g, l, lt);
+  y = cg_expr_t(g, r, rt);
+  switch (op) {
+  case BIN_ADD:
+    if (lt->kind == TY_MONEY && rt->kind == TY_MONEY) {
+      cur_check(g, x, y, loc);
+      res.a = arith2(g, "rpol_add", x.a, y.a, loc);
+      res.b = x.b;
+    } else if (lt->kind == TY_DATE && rt->kind != TY_DATE) {
+      res.a = arith2(g, "rpol_date_add", x.a, y.a, loc);
+    } else if (rt->kind == TY_DATE && lt->kind != TY_DATE) {
+      res.a = arith2(g, "rpol_date_add", y.a, x.a, loc);
+    } else {
+      res.a = arith2(g, "rpol_add", x.a, y.a, loc);
+    }
+    return res;
+  case BIN_SUB:
+    if (lt->kind == TY_MONEY) {
+      cur_check(g, x, y, loc);
+      res.a = arith2(g, "rpol_sub", x.a, y.a, loc);
+      res.b = x.b;
+    } else if (lt->kind == TY_DATE && rt->kind != TY_DATE) {
+      LLVMValueRef d = arith2(g, "rpol_sub", x.a, y.a, loc);
+
+      res.a = arith2(g, "rpol_date_add", d, ci64(g, 0), loc);
+    } else {
+      res.a = arith2(g, "rpol_sub", x.a, y.a, loc);
+    }
+    return res;
+  case BIN_MUL:
+    res.a = arith2(g, "rpol_mul", x.a, y.a, loc);
+    if (lt->kind == TY_MONEY)
+      res.b = x.b;
+    else if (rt->kind == TY_MONEY)
+      res.b = y.b;
+    return res;
+  case BIN_DIV:
+    res.a = arith2(g, "rpol_div", x.a, y.a, loc);
+    if (lt->kind == TY_MONEY)
+      res.b = x.b;
+    return res;
+  default:
+    ice(g, "binary operator %d", (int)op);
+    return undef_val(g, t);
+  }
+}
+
+static struct val cg_binary(struct cg *g, const struct expr *e,
+                            const struct type *t)
+{
+  switch (e->u.bin.op) {
+  case BIN_AND: case BIN_OR:
+    return cg_logic(g, e);
+  case BIN_EQ: case BIN_NE: case BIN_LT: case BIN_LE: case BIN_GT:
+  case BIN_GE:
+    return cg_compare(g, e);
+  default:
+    if (t && (t->kind == TY_SET || t->kind == TY_EMPTYSET))
+      return sv_mat(g, cg_set(g, e));
+    return cg_arith(g, e, t);
+  }
+}
+
+static struct val cg_unary(struct cg *g, const struct expr *e,
+                           const struct type *t)
+{
+  const struct expr *o = e->u.unary.operand;
+  struct val x, res = {0, 0};
+
+  if (e->u.unary.op == UN_NOT) {
+    res.a = LLVMBuildNot(g->b, cg_bool(g, o), "");
+    return res;
+  }
+  x = cg_expr_t(g, o, num_as(o->type, t));
+  {
+    LLVMValueRef args[1] = {x.a}, r;
+    LLVMValueRef rc = helper_out(g, "rpol_neg", args, 1, &r);
+
+    check_rc(g, rc, loc_of(g, e->span));
+    res.a = r;
+    res.b = x.b;
+  }
+  return res;
+}
+
+static struct val cg_if(struct cg *g, const struct expr *e,
+                        const struct type *t)
+{
+  LLVMValueRef c = cg_bool(g, e->u.cond.cond);
+  LLVMBasicBlockRef th = block(g, "then"), el = block(g, "else");
+  LLVMBasicBlockRef end = block(g, "if.end");
+  struct val vs[2];
+  LLVMBasicBlockRef bbs[2];
+
+  LLVMBuildCondBr(g->b, c, th, el);
+  at(g, th);
+  vs[0] = cg_expr_t(g, e->u.cond.then, num_as(e->u.cond.then->type, t));
+  bbs[0] = LLVMGetInsertBlock(g->b);
+  LLVMBuildBr(g->b, end);
+  at(g, el);
+  vs[1] = cg_expr_t(g, e->u.cond.els, num_as(e->u.cond.els->type, t));
+  bbs[1] = LLVMGetInsertBlock(g->b);
+  LLVMBuildBr(g->b, end);
+  at(g, end);
+  return phi_vals(g, vs, bbs, 2);
+}
+
+static struct val cg_coalesce(struct cg *g, const struct expr *e,
+                              const struct type *t)
+{
+  const struct expr *p = e->u.bin.lhs;
+  const struct decl *d = p->ref.decl;
+  LLVMValueRef sp, present;
+  LLVMBasicBlockRef yes, no, end;
+  struct val vs[2];
+  LLVMBasicBlockRef bbs[2];
+
+  if (p->kind != EX_PATH || !d || d->kind != D_INPUT) {
+    ice(g, "left of ?? is not an input field");
+    return undef_val(g, t);
+  }
+  if (field_always_present(d))
+    return read_field(g, p, t);
+  sp = slot_at(g, g->in, d->u.input.slot);
+  present = LLVMBuildICmp(g->b, LLVMIntNE,
+                          load_field(g, g->slot, sp, SL_PRESENT, g->i8),
+                          ci8(g, 0), "");
+  yes = block(g, "have"), no = block(g, "fallback"), end = block(g, "cv");
+  LLVMBuildCondBr(g->b, present, yes, no);
+  at(g, yes);
+  vs[0] = slot_val(g, sp, d->u.input.type ? d->u.input.type : t);
+  bbs[0] = LLVMGetInsertBlock(g->b);
+  LLVMBuildBr(g->b, end);
+  at(g, no);
+  vs[1] = cg_expr_t(g, e->u.bin.rhs, num_as(e->u.bin.rhs->type, t));
+  bbs[1] = LLVMGetInsertBlock(g->b);
+  LLVMBuildBr(g->b, end);
+  at(g, end);
+  return phi_vals(g, vs, bbs, 2);
+}
+
+static LLVMValueRef str_tmp(struct cg *g, struct val s)
+{
+  LLVMValueRef p = alloca_of(g, g->str, "s");
+
+  store_field(g, g->str, p, 0, s.a);
+  store_field(g, g->str, p, 1, s.b);
+  return p;
+}
+
+static LLVMValueRef strlen_fn(struct cg *g)
+{
+  LLVMTypeRef fty;
+  LLVMBasicBlockRef entry, loop, done;
+  LLVMBuilderRef b;
+  LLVMValueRef fn, s, i, phi, c, next, one;
+
+  if (g->strlen_fn)
+    return g->strlen_fn;
+  fty = LLVMFunctionType(g->i64, &g->p8, 1, 0);
+  fn = new_internal(g, "rpol.strlen", fty);
+  b = LLVMCreateBuilderInContext(g->ctx);
+  entry = LLVMAppendBasicBlockInContext(g->ctx, fn, "entry");
+  loop = LLVMAppendBasicBlockInContext(g->ctx, fn, "loop");
+  done = LLVMAppendBasicBlockInContext(g->ctx, fn, "done");
+  s = LLVMGetParam(fn, 0);
+  LLVMPositionBuilderAtEnd(b, entry);
+  LLVMBuildBr(b, loop);
+  LLVMPositionBuilderAtEnd(b, loop);
+  phi = LLVMBuildPhi(b, g->i64, "i");
+  i = phi;
+  c = LLVMBuildLoad2(b, g->i8, LLVMBuildInBoundsGEP2(b, g->i8, s, &i, 1, ""),
+                     "");
+  one = ci64(g, 1);
+  next = LLVMBuildAdd(b, i, one, "");
+  LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntEQ, c, ci8(g, 0), ""), done,
+                  loop);
+  {
+    LLVMValueRef vals[2] = {ci64(g, 0), next};
+    LLVMBasicBlockRef bbs[2] = {entry, loop};
+
+    LLVMAddIncoming(phi, vals, bbs, 2);
+  }
+  LLVMPositionBuilderAtEnd(b, done);
+  LLVMBuildRet(b, i);
+  LLVMDisposeBuilder(b);
+  g->strlen_fn = fn;
+  return fn;
+}
+
+/* The C ABI of §9: bool int, int int64_t, string const char *, date
+ * int32_t. */
+static LLVMTypeRef extern_abi_type(struct cg *g, const struct type *t)
+{
+  switch (t ? t->kind : TY_INT) {
+  case TY_BOOL: case TY_DATE: return g->i32;
+  case TY_STRING: return g->p8;
+  default: return g->i64;
+  }
+}
+
+static struct val cg_extern_call(struct cg *g, const struct expr *e,
+                                 const struct type *t)
+{
+  const struct decl *d = e->ref.decl;
+  int n = e->u.call.nargs, i, idx, loc = loc_of(g, e->u.call.name_span);
+  LLVMValueRef *args, tab, fp, raw, ok;
+  LLVMTypeRef *pt, fty, rt;
+  struct val res = {0, 0};
+
+  args = cg_alloc(g, (size_t)(n + 1) * sizeof *args);
+  pt = cg_alloc(g, (size_t)(n + 1) * sizeof *pt);
+  if (!args || !pt)
+    return undef_val(g, t);
+  for (i = 0; i < n && i < d->u.fn.nparams; i++) {
+    const struct type *ptype = d->u.fn.params[i].type;
+    struct val v = cg_expr_t(g, e->u.call.args[i],
+                             num_as(e->u.call.args[i]->type, ptype));
+
+    pt[i] = extern_abi_type(g, ptype);
+    switch (ptype ? ptype->kind : TY_INT) {
+    case TY_BOOL: args[i] = LLVMBuildZExt(g->b, v.a, g->i32, ""); break;
+    case TY_DATE: args[i] = LLVMBuildTrunc(g->b, v.a, g->i32, ""); break;
+    case TY_STRING:
+      /* A slot may hold an empty string as NULL; hosts get "". */
+      args[i] = LLVMBuildSelect(g->b, LLVMBuildIsNull(g->b, v.a, ""),
+                                const_string(g, "", 0), v.a, "");
+      break;
+    default: args[i] = v.a; break;
+    }
+  }
+  if (i != n) {
+    ice(g, "extern %s called with %d arguments", d->name, n);
+    return undef_val(g, t);
+  }
+  idx = layout_extern(g->L, d->name);
+  if (idx < 0) {
+    ice(g, "extern %s has no layout number", d->name);
+    return undef_val(g, t);
+  }
+  tab = load_field(g, g->env, g->envp, EV_EXTERNS, g->pp8);
+  raw = load(g, g->p8, index_ptr(g, g->p8, tab, ci64(g, idx)));
+  ok = LLVMBuildIsNull(g->b, raw, "");
+  fail_if(g, ok, ci32(g, RPOL_E_UNBOUND_EXTERN), loc);
+  rt = extern_abi_type(g, d->u.fn.result);
+  fty = LLVMFunctionType(rt, pt, (unsigned)n, 0);
+  fp = LLVMBuildPointerCast(g->b, raw, LLVMPointerType(fty, 0), "");
+  res.a = LLVMBuildCall2(g->b, fty, fp, args, (unsigned)n, "");
+  switch (d->u.fn.result ? d->u.fn.result->kind : TY_INT) {
+  case TY_BOOL:
+    res.a = LLVMBuildICmp(g->b, LLVMIntNE, res.a, ci32(g, 0), "");
+    break;
+  case TY_DATE:
+    /* A date outside 0001..9999 from the host is an overflow there. */
+    res.a = LLVMBuildSExt(g->b, res.a, g->i64, "");
+    fail_if(g, LLVMBuildOr(g->b,
+                           LLVMBuildICmp(g->b, LLVMIntSLT, res.a,
+                                         ci64(g, RPOL_DATE_MIN), ""),
+                           LLVMBuildICmp(g->b, LLVMIntSGT, res.a,
+                                         ci64(g, RPOL_DATE_MAX), ""), ""),
+            ci32(g, RPOL_E_OVERFLOW), loc);
+    break;
+  case TY_STRING: {
+    /* A NULL string from the host reads as "". */
+    LLVMValueRef empty = const_string(g, "", 0), p, len;
+    LLVMValueRef sl = strlen_fn(g);
+
+    p = LLVMBuildSelect(g->b, LLVMBuildIsNull(g->b, res.a, ""), empty,
+                        res.a, "");
+    len = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(sl), sl, &p, 1, "");
+    res.a = p;
+    res.b = len;
+    break;
+  }
+  default:
+    break;
+  }
+  return res;
+}
+
+static struct val cg_fn_call(struct cg *g, const struct expr *e,
+                             const struct type *t)
+{
+  const struct decl *d = e->ref.decl;
+  LLVMValueRef fn = fn_fn(g, d), *args, oa, ob = NULL, rc;
+  int n = e->u.call.nargs, i;
+  unsigned k = 0;
+  const struct type *rt = d->u.fn.result;
+  struct val res = {0, 0};
+
+  args = cg_alloc(g, (size_t)(2 * n + 8) * sizeof *args);
+  if (!fn || !args)
+    return undef_val(g, t);
+  if (n != d->u.fn.nparams) {
+    ice(g, "fn %s called with %d arguments", d->name, n);
+    return undef_val(g, t);
+  }
+  args[k++] = g->in;
+  args[k++] = g->resp;
+  args[k++] = g->envp;
+  args[k++] = g->fr;
+  for (i = 0; i < n; i++) {
+    const struct type *pt = d->u.fn.params[i].type;
+    struct val v = cg_expr_t(g, e->u.call.args[i],
+                             num_as(e->u.call.args[i]->type, pt));
+
+    args[k++] = v.a;
+    if (type_b(g, pt))
+      args[k++] = v.b;
+  }
+  oa = alloca_of(g, type_a(g, rt), "ra");
+  args[k++] = oa;
+  if (type_b(g, rt)) {
+    ob = alloca_of(g, type_b(g, rt), "rb");
+    args[k++] = ob;
+  }
+  rc = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(fn), fn, args, k, "");
+  propagate(g, rc);
+  res.a = load(g, type_a(g, rt), oa);
+  if (ob)
+    res.b = load(g, type_b(g, rt), ob);
+  return res;
+}
+
+static struct val str_args_call(struct cg *g, const char *name,
+                                const struct expr *e)
+{
+  struct val s = cg_expr(g, e->u.call.args[0]);
+  struct val p = cg_expr(g, e->u.call.args[1]);
+  LLVMValueRef args[2] = {str_tmp(g, s), str_tmp(g, p)};
+  struct val res = {0, 0};
+
+  res.a = LLVMBuildICmp(g->b, LLVMIntNE, helper(g, name, args, 2),
+                        ci32(g, 0), "");
+  return res;
+}
+
+static struct val cg_builtin(struct cg *g, const struct expr *e,
+                             const struct type *t)
+{
+  int loc = loc_of(g, e->u.call.name_span), n = e->u.call.nargs;
+  struct expr **a = e->u.call.args;
+  struct val x, y, res = {0, 0};
+  enum builtin bi = e->ref.builtin;
+  int need = bi == BI_ABS || bi == BI_PRESENT || bi == BI_TO_DAYS ||
+             bi == BI_WEEKDAY ? 1 : 2;
+
+  if (n != need) {
+    ice(g, "built-in %s called with %d arguments", e->u.call.name, n);
+    return undef_val(g, t);
+  }
+  switch (bi) {
+  case BI_MIN: case BI_MAX: {
+    const struct type *at_ = num_as(a[0]->type, num_as(a[1]->type, t));
+
+    x = cg_expr_t(g, a[0], at_);
+    y = cg_expr_t(g, a[1], num_as(a[1]->type, at_));
+    if (at_->kind == TY_MONEY)
+      cur_check(g, x, y, loc);
+    res.a = LLVMBuildSelect(
+        g->b,
+        LLVMBuildICmp(g->b, bi == BI_MIN ? LLVMIntSLE : LLVMIntSGE, x.a,
+                      y.a, ""),
+        x.a, y.a, "");
+    res.b = x.b;
+    return res;
+  }
+  case BI_ABS: {
+    LLVMValueRef args[1], r, rc, neg;
+
+    x = cg_expr_t(g, a[0], num_as(a[0]->type, t));
+    args[0] = x.a;
+    neg = LLVMBuildICmp(g->b, LLVMIntSLT, x.a, ci64(g, 0), "");
+    rc = helper_out(g, "rpol_neg", args, 1, &r);
+    check_rc(g, rc, loc);
+    res.a = LLVMBuildSelect(g->b, neg, r, x.a, "");
+    res.b = x.b;
+    return res;
+  }
+  case BI_PRESENT:
+    res.a = field_present(g, a[0]);
+    return res;
+  case BI_STARTS_WITH:
+    return str_args_call(g, "rpol_starts_with", e);
+  case BI_ENDS_WITH:
+    return str_args_call(g, "rpol_ends_with", e);
+  case BI_CONTAINS:
+    return str_args_call(g, "rpol_contains", e);
+  case BI_TO_DAYS:
+    return cg_expr(g, a[0]);
+  case BI_ROUND:
+    x = cg_expr_t(g, a[0], num_as(a[0]->type, &ty_money));
+    y = cg_expr_t(g, a[1], num_as(a[1]->type, &ty_money));
+    cur_check(g, x, y, loc);
+    res.a = arith2(g, "rpol_round_to", x.a, y.a, loc);
+    res.b = x.b;
+    return res;
+  case BI_WEEKDAY: {
+    LLVMValueRef args[1];
+
+    x = cg_expr(g, a[0]);
+    args[0] = x.a;
+    res.a = LLVMBuildSExt(g->b, helper(g, "rpol_weekday", args, 1), g->i64,
+                          "");
+    return res;
+  }
+  case BI_ADD_BUSINESS_DAYS:
+    x = cg_expr(g, a[0]);
+    y = cg_expr_t(g, a[1], num_as(a[1]->type, &ty_int));
+    res.a = arith2(g, "rpol_add_business_days", x.a, y.a, loc);
+    return res;
+  default:
+    ice(g, "unknown built-in %s", e->u.call.name);
+    return undef_val(g, t);
+  }
+}
+
+static struct val cg_call(struct cg *g, const struct expr *e,
+                          const struct type *t)
+{
+  switch (e->ref.kind) {
+  case REF_BUILTIN: return cg_builtin(g, e, t);
+  case REF_FN: return cg_fn_call(g, e, t);
+  case REF_EXTERN: return cg_extern_call(g, e, t);
+  default:
+    ice(g, "call of %s is unresolved", e->u.call.name);
+    return undef_val(g, t);
+  }
+}
+
+static struct val read_let(struct cg *g, const struct decl *d,
+                           const struct type *t)
+{
+  LLVMValueRef fn = let_fn(g, d), args[4], rc;
+  int f;
+  const struct type *lt = d->u.value.type;
+  struct val v = {0, 0};
+
+  if (!fn)
+    return undef_val(g, t);
+  if (!g->fr) {
+    ice(g, "let %s read outside a decision", d->name);
+    return undef_val(g, t);
+  }
+  lt = num_as(lt, &ty_int);       /* as build_frame laid it out */
+  args[0] = g->in;
+  args[1] = g->resp;
+  args[2] = g->envp;
+  args[3] = g->fr;
+  rc = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(fn), fn, args, 4, "");
+  propagate(g, rc);
+  f = g->let_field[d->u.value.index];
+  v.a = load_field(g, g->frame, g->fr, (unsigned)f + 1, type_a(g, lt));
+  if (type_b(g, lt))
+    v.b = load_field(g, g->frame, g->fr, (unsigned)f + 2, type_b(g, lt));
+  return v;
+}
+
+static struct val read_output(struct cg *g, const struct decl *d,
+                              const struct type *t)
+{
+  int k = d->u.output.index;
+  LLVMValueRef fn, args[4], rc, outs;
+
+  if (k < 0 || k >= g->prog->noutputs || !g->out_fns[k]) {
+    ice(g, "output %s is read but never decided", d->name);
+    return undef_val(g, t);
+  }
+  fn = g->out_fns[k];
+  args[0] = g->in;
+  args[1] = g->resp;
+  args[2] = g->envp;
+  args[3] = g->fr;
+  rc = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(fn), fn, args, 4, "");
+  propagate(g, rc);
+  outs = load_field(g, g->res, g->resp, RS_OUT, g->pslot);
+  return slot_val(g, slot_at(g, outs, k),
+                  d->u.output.type ? d->u.output.type : t);
+}
+
+static struct val cg_name(struct cg *g, const struct expr *e,
+                          const struct type *t)
+{
+  const struct expr_ref *r = &e->ref;
+  struct val v = {0, 0};
+
+  switch (r->kind) {
+  case REF_PARAM:
+    if (!g->params || !g->fndecl || r->index < 0 ||
+        r->index >= g->fndecl->u.fn.nparams) {
+      ice(g, "parameter %s outside its function",
+          e->kind == EX_NAME ? e->u.name : "?");
+      return undef_val(g, t);
+    }
+    return g->params[r->index];
+  case REF_LET:
+    return read_let(g, r->decl, t);
+  case REF_CONST: case REF_REGION:
+    return cg_expr_t(g, r->decl->u.value.init,
+                     num_as(r->decl->u.value.init->type, t));
+  case REF_OUTPUT:
+    return read_output(g, r->decl, t);
+  case REF_MEMBER: case REF_COUNTRY: case REF_CURRENCY:
+    v.a = ci64(g, r->index);
+    return v;
+  default:
+    ice(g, "name %s is unresolved", e->kind == EX_NAME ? e->u.name : "?");
+    return undef_val(g, t);
+  }
+}
+
+static struct val cg_expr_t(struct cg *g, const struct expr *e,
+                            const struct type *t)
+{
+  struct val v = {0, 0};
+
+  if (!e) {
+    ice(g, "missing expression");
+    return undef_val(g, t);
+  }
+  if (e->expansion)
+    return cg_expr_t(g, e->expansion, num_as(e->expansion->type, t));
+  t = num_as(e->type, t);
+  switch (e->kind) {
+  case EX_INT: case EX_DEC: {
+    int64_t m = e->u.num.mant;
+    int i, exact = 1;
+
+    if (t->kind == TY_MONEY || e->from_number)
+      return number_money(g, e);
+    /* An int written with decimals (`2.0`) must be whole. */
+    for (i = 0; i < e->u.num.scale && exact; i++) {
+      exact = m % 10 == 0;
+      m /= 10;
+    }
+    if (!exact)
+      fail_if(g, LLVMConstInt(g->i1, 1, 0), ci32(g, RPOL_E_INEXACT_AMOUNT),
+              loc_of(g, e->span));
+    v.a = ci64(g, m);
+    return v;
+  }
+  case EX_MONEY:
+    v.a = ci64(g, e->u.money.minor);
+    v.b = ci32(g, e->u.money.cur);
+    return v;
+  case EX_PERCENT: {
+    int s = e->u.num.scale;
+    int64_t m = e->u.num.mant;
+
+    for (; s < 4; s++)
+      m *= 10;               /* at most 1,000,000% (§1): no overflow */
+    v.a = ci64(g, m);
+    return v;
+  }
+  case EX_DURATION: case EX_DATE:
+    v.a = ci64(g, e->u.days);
+    return v;
+  case EX_STRING: {
+    size_t n = strlen(e->u.str);
+
+    v.a = const_string(g, e->u.str, n);
+    v.b = ci64(g, (long long)n);
+    return v;
+  }
+  case EX_BOOL:
+    v.a = LLVMConstInt(g->i1, e->u.b ? 1 : 0, 0);
+    return v;
+  case EX_VERDICT:
+    v.a = ci32(g, (int)e->u.verdict.kind);
+    v.b = ci32(g, e->u.verdict.code ? layout_code(g->L, e->u.verdict.code)
+                                    : -1);
+    return v;
+  case EX_NAME: case EX_QUALIFIED:
+    return cg_name(g, e, t);
+  case EX_PATH:
+    return read_field(g, e, t);
+  case EX_UNARY:
+    return cg_unary(g, e, t);
+  case EX_BINARY:
+    return cg_binary(g, e, t);
+  case EX_IN: {
+    const struct expr *se = e->u.in.set;
+    const struct type *et = se->type && se->type->kind == TY_SET
+                                ? se->type->elem : NULL;
+    struct val x = cg_expr_t(g, e->u.in.elem, num_as(e->u.in.elem->type,
+                                                     et));
+    struct setv *sv = cg_set(g, se);
+
+    if (!sv)
+      return undef_val(g, t);
+    v.a = sv_has(g, sv, x);
+    if (e->u.in.negated)
+      v.a = LLVMBuildNot(g->b, v.a, "");
+    return v;
+  }
+  case EX_OF: {
+    struct val p = cg_expr(g, e->u.bin.lhs);
+    struct val m = cg_expr_t(g, e->u.bin.rhs,
+                             num_as(e->u.bin.rhs->type, &ty_money));
+
+    v.a = arith2(g, "rpol_percent_of", p.a, m.a,
+                 loc_of(g, e->u.bin.op_span));
+    v.b = m.b;
+    return v;
+  }
+  case EX_COALESCE:
+    return cg_coalesce(g, e, t);
+  case EX_IF:
+    return cg_if(g, e, t);
+  case EX_CALL:
+    return cg_call(g, e, t);
+  case EX_SET: {
+    struct setv *sv = cg_set(g, e);
+
+    return sv ? sv_mat(g, sv) : undef_val(g, t);
+  }
+  }
+  ice(g, "expression kind %d", (int)e->kind);
+  return undef_val(g, t);
+}
+
+/* ------------------------------------------------------------ sets */
+
+static struct setv *new_setv(struct cg *g, int kind, int ek, struct span sp)
+{
+  struct setv *sv = cg_alloc(g, sizeof *sv);
+
+  if (sv) {
+    sv->kind = kind;
+    sv->ek = ek;
+    sv->span = sp;
+  }
+  return sv;
+}
+
+/* Bools are stored in sets as 0/1 int64s. */
+static LLVMValueRef as_i64(struct cg *g, LLVMValueRef v)
+{
+  if (LLVMTypeOf(v) == g->i64)
+    return v;
+  return LLVMBuildZExt(g->b, v, g->i64, "");
+}
+
+static struct setv *cg_set(struct cg *g, const struct expr *e)
+{
+  int ek;
+  struct setv *sv;
+
+  if (e->expansion)
+    return cg_set(g, e->expansion);
+  ek = elem_kind(e->type);
+  if (e->kind == EX_SET) {
+    const struct type *et = e->type && e->type->kind == TY_SET
+                                ? e->type->elem : NULL;
+    int i;
+
+    sv = new_setv(g, SV_LIST, ek, e->span);
+    if (!sv)
+      return NULL;
+    sv->n = e->u.set.n;
+    sv->el = cg_alloc(g, (size_t)(sv->n + 1) * sizeof *sv->el);
+    if (!sv->el)
+      return NULL;
+    for (i = 0; i < sv->n; i++)
+      sv->el[i] = cg_expr_t(g, e->u.set.elems[i],
+                            num_as(e->u.set.elems[i]->type, et));
+    return sv;
+  }
+  if (e->kind == EX_BINARY &&
+      (e->u.bin.op == BIN_ADD || e->u.bin.op == BIN_SUB)) {
+    sv = new_setv(g, e->u.bin.op == BIN_ADD ? SV_UNION : SV_DIFF, ek,
+                  e->u.bin.op_span);
+    if (!sv)
+      return NULL;
+    sv->l = cg_set(g, e->u.bin.lhs);
+    sv->r = cg_set(g, e->u.bin.rhs);
+    if (!sv->l || !sv->r)
+      return NULL;
+    /* `{}` on one side has no element type of its own. */
+    sv->l->ek = sv->r->ek = ek;
+    return sv;
+  }
+  if ((e->kind == EX_NAME || e->kind == EX_QUALIFIED) &&
+      (e->ref.kind == REF_REGION || e->ref.kind == REF_CONST)) {
+    sv = cg_set(g, e->ref.decl->u.value.init);
+    if (sv)
+      sv->ek = ek;
+    return sv;
+  }
+  sv = new_setv(g, SV_ARRAY, ek, e->span);
+  if (!sv)
+    return NULL;
+  sv->arr = cg_expr(g, e);
+  return sv;
+}
+
+static int all_const_ints(struct cg *g, struct setv *sv)
+{
+  int i;
+
+  (void)g;
+  if (sv->ek != EK_INT)
+    return 0;
+  for (i = 0; i < sv->n; i++)
+    if (!LLVMIsAConstantInt(sv->el[i].a))
+      return 0;
+  return 1;
+}
+
+static int cmp_ll(const void *a, const void *b)
+{
+  long long x = *(const long long *)a, y = *(const long long *)b;
+
+  return x < y ? -1 : x > y;
+}
+
+/* Sorted distinct values of an all-constant int list; returns the count. */
+static int const_elems(struct cg *g, struct setv *sv, long long **out)
+{
+  long long *v = cg_alloc(g, (size_t)(sv->n + 1) * sizeof *v);
+  int i, k = 0;
+
+  *out = v;
+  if (!v)
+    return 0;
+  for (i = 0; i < sv->n; i++) {
+    LLVMValueRef c = sv->el[i].a;
+
+    v[i] = LLVMTypeOf(c) == g->i1 ? (long long)LLVMConstIntGetZExtValue(c)
+                                  : LLVMConstIntGetSExtValue(c);
+  }
+  qsort(v, (size_t)sv->n, sizeof *v, cmp_ll);
+  for (i = 0; i < sv->n; i++)
+    if (k == 0 || v[k - 1] != v[i])
+      v[k++] = v[i];
+  return k;
+}
+
+static LLVMValueRef elem_eq(struct cg *g, int ek, struct val x, struct val y)
+{
+  switch (ek) {
+  case EK_STR: {
+    LLVMValueRef args[2] = {str_tmp(g, x), str_tmp(g, y)};
+
+    return LLVMBuildICmp(g->b, LLVMIntNE,
+                         helper(g, "rpol_str_eq", args, 2), ci32(g, 0), "");
+  }
+  case EK_MONEY:
+    return LLVMBuildAnd(g->b,
+                        LLVMBuildICmp(g->b, LLVMIntEQ, x.a, y.a, ""),
+                        LLVMBuildICmp(g->b, LLVMIntEQ, x.b, y.b, ""), "");
+  default:
+    return LLVMBuildICmp(g->b, LLVMIntEQ, as_i64(g, x.a), as_i64(g, y.a),
+                         "");
+  }
+}
+
+static LLVMValueRef sv_has(struct cg *g, struct setv *sv, struct val x)
+{
+  switch (sv->kind) {
+  case SV_UNION:
+    return LLVMBuildOr(g->b, sv_has(g, sv->l, x), sv_has(g, sv->r, x), "");
+  case SV_DIFF:
+    return LLVMBuildAnd(g->b, sv_has(g, sv->l, x),
+                        LLVMBuildNot(g->b, sv_has(g, sv->r, x), ""), "");
+  case SV_LIST: {
+    LLVMValueRef r = LLVMConstInt(g->i1, 0, 0);
+    int i;
+
+    if (sv->n > 2 && all_const_ints(g, sv)) {
+      /* A constant set: one switch, which the back end turns into a bit
+       * test or a jump table. */
+      long long *v;
+      int k = const_elems(g, sv, &v);
+      LLVMBasicBlockRef yes = block(g, "in.yes"), no = block(g, "in.no");
+      LLVMBasicBlockRef end = block(g, "in.end");
+      LLVMValueRef sw, phi, vals[2];
+      LLVMBasicBlockRef bbs[2];
+
+      sw = LLVMBuildSwitch(g->b, as_i64(g, x.a), no, (unsigned)k);
+      for (i = 0; i < k; i++)
+        LLVMAddCase(sw, ci64(g, v[i]), yes);
+      at(g, yes);
+      LLVMBuildBr(g->b, end);
+      at(g, no);
+      LLVMBuildBr(g->b, end);
+      at(g, end);
+      phi = LLVMBuildPhi(g->b, g->i1, "");
+      vals[0] = LLVMConstInt(g->i1, 1, 0);
+      vals[1] = LLVMConstInt(g->i1, 0, 0);
+      bbs[0] = yes;
+      bbs[1] = no;
+      LLVMAddIncoming(phi, vals, bbs, 2);
+      return phi;
+    }
+    for (i = 0; i < sv->n; i++)
+      r = LLVMBuildOr(g->b, r, elem_eq(g, sv->ek, x, sv->el[i]), "");
+    return r;
+  }
+  default: {
+    LLVMValueRef args[4];
+
+    args[0] = sv->arr.a;
+    args[1] = sv->arr.b;
+    if (sv->ek == EK_STR) {
+      args[2] = str_tmp(g, x);
+      return LLVMBuildICmp(g->b, LLVMIntNE,
+                           helper(g, "rpol_set_has_str", args, 3),
+                           ci32(g, 0), "");
+    }
+    if (sv->ek == EK_MONEY) {
+      args[2] = x.a;
+      args[3] = x.b;
+      return LLVMBuildICmp(g->b, LLVMIntNE,
+                           helper(g, "rpol_set_has_money", args, 4),
+                           ci32(g, 0), "");
+    }
+    args[2] = as_i64(g, x.a);
+    return LLVMBuildICmp(g->b, LLVMIntNE,
+                         helper(g, "rpol_set_has_int", args, 3), ci32(g, 0),
+                         "");
+  }
+  }
+}
+
+/* `count` elements of `esize` bytes from res->scratch, 8-aligned; running
+ * out is an overflow at loc. */
+static LLVMValueRef scratch_alloc(struct cg *g, LLVMValueRef count,
+                                  long long esize, int loc)
+{
+  LLVMValueRef used = load_field(g, g->res, g->resp, RS_USED, g->i64);
+  LLVMValueRef cap = load_field(g, g->res, g->resp, RS_CAP, g->i64);
+  LLVMValueRef base = load_field(g, g->res, g->resp, RS_SCRATCH, g->p8);
+  LLVMValueRef al, need, room;
+
+  al = LLVMBuildAnd(g->b, LLVMBuildAdd(g->b, used, ci64(g, 7), ""),
+                    ci64(g, -8), "");
+  need = LLVMBuildMul(g->b, count, ci64(g, esize), "");
+  room = LLVMBuildSub(g->b, cap, al, "");
+  fail_if(g, LLVMBuildICmp(g->b, LLVMIntSGT, need, room, ""),
+          ci32(g, RPOL_E_OVERFLOW), loc);
+  store_field(g, g->res, g->resp, RS_USED, LLVMBuildAdd(g->b, al, need, ""));
+  return index_ptr(g, g->i8, base, al);
+}
+
+static const char *merge_name(int ek, int is_union)
+{
+  static const char *const names[3][2] = {
+    {"rpol_set_diff_int", "rpol_set_union_int"},
+    {"rpol_set_diff_str", "rpol_set_union_str"},
+    {"rpol_set_diff_money", "rpol_set_union_money"},
+  };
+
+  return names[ek][is_union ? 1 : 0];
+}
+
+static struct val sv_mat(struct cg *g, struct setv *sv)
+{
+  struct val r = {0, 0}, a, b;
+  int loc = loc_of(g, sv->span), i;
+
+  switch (sv->kind) {
+  case SV_ARRAY:
+    return sv->arr;
+  case SV_UNION: case SV_DIFF: {
+    LLVMValueRef args[5], dst;
+
+    a = sv_mat(g, sv->l);
+    b = sv_mat(g, sv->r);
+    dst = scratch_alloc(g, sv->kind == SV_UNION
+                               ? LLVMBuildAdd(g->b, a.b, b.b, "") : a.b,
+                        ek_size(sv->ek), loc);
+    args[0] = a.a;
+    args[1] = a.b;
+    args[2] = b.a;
+    args[3] = b.b;
+    args[4] = dst;
+    r.b = helper(g, merge_name(sv->ek, sv->kind == SV_UNION), args, 5);
+    r.a = dst;
+    return r;
+  }
+  default:
+    break;
+  }
+  r.a = LLVMConstNull(g->p8);
+  r.b = ci64(g, 0);
+  if (sv->n == 0)
+    return r;
+  if (all_const_ints(g, sv)) {
+    long long *v;
+    int k = const_elems(g, sv, &v), j;
+    LLVMValueRef *cs = cg_alloc(g, (size_t)(k + 1) * sizeof *cs), init, gv;
+
+    if (!cs)
+      return r;
+    for (j = 0; j < k; j++)
+      cs[j] = ci64(g, v[j]);
+    init = LLVMConstArray(g->i64, cs, (unsigned)k);
+    gv = LLVMAddGlobal(g->mod, LLVMTypeOf(init), "rpol.set");
+    LLVMSetInitializer(gv, init);
+    LLVMSetGlobalConstant(gv, 1);
+    LLVMSetLinkage(gv, LLVMPrivateLinkage);
+    LLVMSetUnnamedAddress(gv, LLVMGlobalUnnamedAddr);
+    r.a = LLVMConstPointerCast(gv, g->p8);
+    r.b = ci64(g, k);
+    return r;
+  }
+  /* Built one element at a time by merging, which sorts and removes
+   * duplicates; literal sets are small. */
+  for (i = 0; i < sv->n; i++) {
+    LLVMTypeRef et = ek_type(g, sv->ek);
+    LLVMValueRef one = alloca_of(g, et, "e"), args[5], dst;
+    struct val x = sv->el[i];
+
+    if (sv->ek == EK_STR) {
+      store_field(g, g->str, one, 0, x.a);
+      store_field(g, g->str, one, 1, x.b);
+    } else if (sv->ek == EK_MONEY) {
+      store_field(g, g->money, one, 0, x.a);
+      store_field(g, g->money, one, 1, x.b);
+      store_field(g, g->money, one, 2, ci32(g, 0));
+    } else {
+      LLVMBuildStore(g->b, as_i64(g, x.a), one);
+    }
+    dst = scratch_alloc(g, LLVMBuildAdd(g->b, r.b, ci64(g, 1), ""),
+                        ek_size(sv->ek), loc);
+    args[0] = r.a;
+    args[1] = r.b;
+    args[2] = one;
+    args[3] = ci64(g, 1);
+    args[4] = dst;
+    r.b = helper(g, merge_name(sv->ek, 1), args, 5);
+    r.a = dst;
+  }
+  return r;
+}
+
+/* ------------------------------------------------------- case blocks */
+
+/* Evaluates cases in order; *trace (if asked) is the location of the
+ * deciding case's keyword. */
+static struct val cg_cases(struct cg *g, struct case_ **cases, int n,
+                           const struct type *t, LLVMValueRef *trace)
+{
+  LLVMBasicBlockRef end, *bbs;
+  struct val *vs;
+  LLVMValueRef *tr;
+  int i, k = 0;
+
+  if (n <= 0) {
+    ice(g, "empty case block");
+    return undef_val(g, t);
+  }
+  bbs = cg_alloc(g, (size_t)n * sizeof *bbs);
+  vs = cg_alloc(g, (size_t)n * sizeof *vs);
+  tr = cg_alloc(g, (size_t)n * sizeof *tr);
+  if (!bbs || !vs || !tr)
+    return undef_val(g, t);
+  end = block(g, "case.end");
+  for (i = 0; i < n; i++) {
+    const struct case_ *c = cases[i];
+    LLVMBasicBlockRef next = NULL;
+
+    if (c->cond) {
+      LLVMValueRef cond = cg_bool(g, c->cond);
+      LLVMBasicBlockRef th = block(g, "when");
+
+      next = block(g, "next");
+      LLVMBuildCondBr(g->b, cond, th, next);
+      at(g, th);
+    }
+    vs[k] = cg_expr_t(g, c->value, num_as(c->value->type, t));
+    tr[k] = ci32(g, loc_of(g, c->kw_span));
+    bbs[k] = LLVMGetInsertBlock(g->b);
+    k++;
+    LLVMBuildBr(g->b, end);
+    if (!next)
+      break;
+    at(g, next);
+    if (i == n - 1)
+      LLVMBuildUnreachable(g->b);   /* sema guarantees `otherwise` */
+  }
+  at(g, end);
+  if (trace) {
+    *trace = LLVMBuildPhi(g->b, g->i32, "trace");
+    LLVMAddIncoming(*trace, tr, bbs, (unsigned)k);
+  }
+  return phi_vals(g, vs, bbs, (unsigned)k);
+}
+
+/* ------------------------------------------------------- bodies */
+
+static void gen_let(struct cg *g, int i)
+{
+  const struct decl *d = g->prog->lets[i];
+  const struct type *t = num_as(d->u.value.type, &ty_int);
+  int f = g->let_field[i];
+  LLVMBasicBlockRef again, fresh;
+  struct val v;
+
+  begin_function(g, g->let_fns[i]);
+  again = block(g, "memo"), fresh = block(g, "compute");
+  LLVMBuildCondBr(g->b,
+                  LLVMBuildICmp(g->b, LLVMIntNE,
+                                load_field(g, g->frame, g->fr, (unsigned)f,
+                                           g->i8),
+                                ci8(g, 0), ""),
+                  again, fresh);
+  at(g, again);
+  LLVMBuildRet(g->b, ci32(g, 0));
+  at(g, fresh);
+  v = cg_expr_t(g, d->u.value.init, num_as(d->u.value.init->type, t));
+  store_field(g, g->frame, g->fr, (unsigned)f + 1, v.a);
+  if (v.b)
+    store_field(g, g->frame, g->fr, (unsigned)f + 2, v.b);
+  store_field(g, g->frame, g->fr, (unsigned)f, ci8(g, 1));
+  LLVMBuildRet(g->b, ci32(g, 0));
+  end_function(g);
+}
+
+static void gen_fn(struct cg *g, struct fnmap *m)
+{
+  const struct decl *d = m->d;
+  struct val *ps, v;
+  unsigned k = 4;
+  int i;
+  const struct type *rt = d->u.fn.result;
+  LLVMValueRef oa, ob = NULL;
+
+  ps = cg_alloc(g, (size_t)(d->u.fn.nparams + 1) * sizeof *ps);
+  if (!ps)
+    return;
+  begin_function(g, m->fn);
+  for (i = 0; i < d->u.fn.nparams; i++) {
+    ps[i].a = LLVMGetParam(m->fn, k++);
+    ps[i].b = type_b(g, d->u.fn.params[i].type) ? LLVMGetParam(m->fn, k++)
+                                                  : NULL;
+  }
+  oa = LLVMGetParam(m->fn, k++);
+  if (type_b(g, rt))
+    ob = LLVMGetParam(m->fn, k++);
+  g->params = ps;
+  g->fndecl = d;
+  if (d->u.fn.body)
+    v = cg_expr_t(g, d->u.fn.body, num_as(d->u.fn.body->type, rt));
+  else
+    v = cg_cases(g, d->u.fn.cases, d->u.fn.ncases, rt, NULL);
+  LLVMBuildStore(g->b, v.a, oa);
+  if (ob && v.b)
+    LLVMBuildStore(g->b, v.b, ob);
+  LLVMBuildRet(g->b, ci32(g, 0));
+  end_function(g);
+}
+
+static int is_std_money(const struct program *p, int k)
+{
+  return k >= OUT_RESTOCKING_FEE && k <= OUT_REFUND_AMOUNT &&
+         k < p->nstd_outputs;
+}
+
+static void gen_output(struct cg *g, int k)
+{
+  const struct decl *d = g->prog->outputs[k];
+  const struct decl *dec = d->u.output.decided_by;
+  const struct type *t = d->u.output.type;
+  LLVMValueRef outs, sp, trace, tr;
+  LLVMBasicBlockRef again, fresh;
+  struct val v;
+
+  begin_function(g, g->out_fns[k]);
+  outs = load_field(g, g->res, g->resp, RS_OUT, g->pslot);
+  sp = slot_at(g, outs, k);
+  again = block(g, "memo"), fresh = block(g, "decide");
+  LLVMBuildCondBr(g->b,
+                  LLVMBuildICmp(g->b, LLVMIntNE,
+                                load_field(g, g->slot, sp, SL_PRESENT,
+                                           g->i8),
+                                ci8(g, 0), ""),
+                  again, fresh);
+  at(g, again);
+  LLVMBuildRet(g->b, ci32(g, 0));
+  at(g, fresh);
+  if (dec) {
+    v = cg_cases(g, dec->u.decide.cases, dec->u.decide.ncases, t, &trace);
+  } else {
+    const struct expr *df = d->u.output.deflt;
+
+    v = cg_expr_t(g, df, num_as(df->type, t));
+    trace = ci32(g, loc_of(g, df->span));
+  }
+  if (is_std_money(g->prog, k)) {
+    /* Standard money outputs are in the order currency (§6); the error
+     * is located where the output got its value, as in the trace. */
+    LLVMBasicBlockRef bad = block(g, "fail"), ok = block(g, "ok");
+    LLVMValueRef code = ci32(g, RPOL_E_CURRENCY_MISMATCH);
+
+    LLVMBuildCondBr(g->b,
+                    LLVMBuildICmp(g->b, LLVMIntNE, v.b, order_cur(g), ""),
+                    bad, ok);
+    at(g, bad);
+    store_field(g, g->res, g->resp, RS_CODE, code);
+    store_field(g, g->res, g->resp, RS_ERR_LOC, trace);
+    LLVMBuildRet(g->b, code);
+    at(g, ok);
+  }
+  if (k == OUT_ELIGIBLE) {
+    store_field(g, g->res, g->resp, RS_VERDICT, v.a);
+    store_field(g, g->res, g->resp, RS_REASON, v.b);
+  }
+  /* `outs` was loaded before any callee ran; reload in case a callee's
+   * stores are not visible through it to the optimiser's eyes (they are
+   * the same pointer; this keeps the IR obviously right). */
+  outs = load_field(g, g->res, g->resp, RS_OUT, g->pslot);
+  slot_store(g, slot_at(g, outs, k), t, v);
+  tr = load_field(g, g->res, g->resp, RS_TRACE, LLVMPointerType(g->i32, 0));
+  LLVMBuildStore(g->b, trace, index_ptr(g, g->i32, tr, ci64(g, k)));
+  LLVMBuildRet(g->b, ci32(g, 0));
+  end_function(g);
+}
+
+static int output_evaluated(const struct decl *d)
+{
+  return d->u.output.decided_by ||
+         (!d->u.output.absent_default && d->u.output.deflt);
+}
+
+static LLVMValueRef call_body(struct cg *g, LLVMValueRef fn)
+{
+  LLVMValueRef args[4] = {g->in, g->resp, g->envp, g->fr};
+
+  return LLVMBuildCall2(g->b, LLVMGlobalGetValueType(fn), fn, args, 4, "");
+}
+
+/* Clears outputs [from, n): not reported, trace -1. */
+static void clear_outputs(struct cg *g, int from)
+{
+  LLVMValueRef outs = load_field(g, g->res, g->resp, RS_OUT, g->pslot);
+  LLVMValueRef tr = load_field(g, g->res, g->resp, RS_TRACE,
+                               LLVMPointerType(g->i32, 0));
+  int k;
+
+  for (k = from; k < g->prog->noutputs; k++) {
+    store_field(g, g->slot, slot_at(g, outs, k), SL_PRESENT, ci8(g, 0));
+    LLVMBuildStore(g->b, ci32(g, -1), index_ptr(g, g->i32, tr, ci64(g, k)));
+  }
+}
+
+/* In the evaluator: a failed output ends the decision with nothing
+ * reported (the failing operation already wrote code and location). */
+static void propagate_top(struct cg *g, LLVMValueRef rc, LLVMValueRef phi,
+                          LLVMBasicBlockRef errbb)
+{
+  LLVMBasicBlockRef ok = block(g, "cont"), from = LLVMGetInsertBlock(g->b);
+
+  LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntNE, rc, ci32(g, 0), ""),
+                  errbb, ok);
+  LLVMAddIncoming(phi, &rc, &from, 1);
+  at(g, ok);
+}
+
+static LLVMValueRef gen_evaluator(struct cg *g)
+{
+  const struct program *p = g->prog;
+  char name[64];
+  LLVMValueRef fn, fr, rc, deny, phi;
+  LLVMBasicBlockRef denied, go, errbb, here;
+  int i, k;
+
+  snprintf(name, sizeof name, "rpol.eval.%d", g->pindex);
+  fn = new_internal(g, name, g->evalfn);
+  begin_function(g, fn);
+  fr = alloca_of(g, g->frame, "frame");
+  g->fr = fr;
+  store_field(g, g->res, g->resp, RS_CODE, ci32(g, RPOL_DECIDED));
+  store_field(g, g->res, g->resp, RS_ERR_LOC, ci32(g, -1));
+  store_field(g, g->res, g->resp, RS_POLICY, ci32(g, g->pindex));
+  store_field(g, g->res, g->resp, RS_VERDICT, ci32(g, 0));
+  store_field(g, g->res, g->resp, RS_REASON, ci32(g, -1));
+  clear_outputs(g, 0);
+  for (i = 0; i < p->nlets; i++)
+    store_field(g, g->frame, fr, (unsigned)g->let_field[i], ci8(g, 0));
+  if (!g->out_fns[OUT_ELIGIBLE]) {
+    ice(g, "eligible is not decided");
+    LLVMBuildRet(g->b, ci32(g, 0));
+    end_function(g);
+    return fn;
+  }
+  here = LLVMGetInsertBlock(g->b);
+  errbb = block(g, "error");
+  at(g, errbb);
+  phi = LLVMBuildPhi(g->b, g->i32, "rc");
+  clear_outputs(g, 0);
+  LLVMBuildRet(g->b, phi);
+  at(g, here);
+  rc = call_body(g, g->out_fns[OUT_ELIGIBLE]);
+  propagate_top(g, rc, phi, errbb);
+  deny = LLVMBuildICmp(g->b, LLVMIntEQ,
+                       load_field(g, g->res, g->resp, RS_VERDICT, g->i32),
+                       ci32(g, VERDICT_DENY), "");
+  denied = block(g, "denied"), go = block(g, "allowed");
+  LLVMBuildCondBr(g->b, deny, denied, go);
+  at(g, denied);
+  /* After a deny nothing else is reported, not even what eligible read. */
+  clear_outputs(g, 1);
+  LLVMBuildRet(g->b, ci32(g, RPOL_DECIDED));
+  at(g, go);
+  for (k = 1; k < p->noutputs; k++) {
+    if (!g->out_fns[k])
+      continue;
+    rc = call_body(g, g->out_fns[k]);
+    propagate_top(g, rc, phi, errbb);
+  }
+  LLVMBuildRet(g->b, ci32(g, RPOL_DECIDED));
+  end_function(g);
+  return fn;
+}
+
+static int find_currency_slot(const struct program *p)
+{
+  int i;
+
+  for (i = 0; i < p->ninputs; i++) {
+    const struct decl *d = p->inputs[i];
+
+    if (d->u.input.path && strcmp(d->u.input.path, "order.currency") == 0)
+      return d->u.input.slot;
+  }
+  return -1;
+}
+
+/* The frame: per let a flag byte, then its value (one or two fields). */
+static void build_frame(struct cg *g, char *name)
+{
+  const struct program *p = g->prog;
+  LLVMTypeRef *ft = cg_alloc(g, (size_t)(3 * p->nlets + 1) * sizeof *ft);
+  unsigned n = 0;
+  int i;
+
+  g->frame = LLVMStructCreateNamed(g->ctx, name);
+  g->pframe = LLVMPointerType(g->frame, 0);
+  if (!ft)
+    return;
+  for (i = 0; i < p->nlets; i++) {
+    const struct type *t = num_as(p->lets[i]->u.value.type, &ty_int);
+
+    g->let_field[i] = (int)n;
+    ft[n++] = g->i8;
+    ft[n++] = type_a(g, t);
+    ft[n++] = type_b(g, t) ? type_b(g, t) : g->i8;
+  }
+  if (n == 0)
+    ft[n++] = g->i8;
+  LLVMStructSetBody(g->frame, ft, n, 0);
+}
+
+static LLVMValueRef gen_program(struct cg *g, const struct program *p,
+                                int index)
+{
+  char name[64];
+  LLVMValueRef ev;
+  int k, i, more;
+
+  g->prog = p;
+  g->pindex = index;
+  g->cur_slot = find_currency_slot(p);
+  g->let_field = cg_alloc(g, (size_t)(p->nlets + 1) * sizeof(int));
+  g->let_fns = cg_alloc(g, (size_t)(p->nlets + 1) * sizeof(LLVMValueRef));
+  g->let_done = cg_alloc(g, (size_t)(p->nlets + 1));
+  g->out_fns = cg_alloc(g, (size_t)(p->noutputs + 1) *
+                               sizeof(LLVMValueRef));
+  g->fns = NULL;
+  g->nfns = g->capfns = 0;
+  if (!g->let_field || !g->let_fns || !g->let_done || !g->out_fns)
+    return NULL;
+  snprintf(name, sizeof name, "rpol.frame.%d", index);
+  build_frame(g, name);
+  for (k = 0; k < p->noutputs; k++) {
+    if (!output_evaluated(p->outputs[k]))
+      continue;
+    snprintf(name, sizeof name, "rpol.out.%d.%d", index, k);
+    g->out_fns[k] = new_internal(g, name, body_fn_type(g));
+  }
+  ev = gen_evaluator(g);
+  for (k = 0; k < p->noutputs && !g->err; k++)
+    if (g->out_fns[k])
+      gen_output(g, k);
+  /* Lets and fns are generated as they are first referenced. */
+  do {
+    more = 0;
+    for (i = 0; i < p->nlets && !g->err; i++)
+      if (g->let_fns[i] && !g->let_done[i]) {
+        g->let_done[i] = 1;
+        gen_let(g, i);
+        more = 1;
+      }
+    for (i = 0; i < g->nfns && !g->err; i++)
+      if (!g->fns[i].done) {
+        g->fns[i].done = 1;
+        gen_fn(g, &g->fns[i]);
+        more = 1;
+      }
+  } while (more && !g->err);
+  return ev;
+}
+
+/* ------------------------------------------------------- the module */
+
+static pthread_once_t native_once = PTHREAD_ONCE_INIT;
+static int native_status;
+
+static void native_init(void)
+{
+  if (LLVMInitializeNativeTarget() || LLVMInitializeNativeAsmPrinter())
+    native_status = -1;
+}
+
+int cg_init_native(void)
+{
+  pthread_once(&native_once, native_init);
+  return native_status;
+}
+
+static char *dup_llvm_message(const char *prefix, char *msg)
+{
+  size_t n = strlen(prefix) + (msg ? strlen(msg) : 0) + 1;
+  char *s = malloc(n);
+
+  if (s)
+    snprintf(s, n, "%s%s", prefix, msg ? msg : "");
+  if (msg)
+    LLVMDisposeMessage(msg);
+  return s;
+}
+
+LLVMTargetMachineRef cg_target_machine(int host_cpu, char **err)
+{
+  char *triple, *msg = NULL, *cpu = NULL, *features = NULL;
+  LLVMTargetRef target;
+  LLVMTargetMachineRef tm;
+
+  if (cg_init_native() != 0) {
+    *err = strdup("LLVM has no target for this host");
+    return NULL;
+  }
+  triple = LLVMGetDefaultTargetTriple();
+  if (LLVMGetTargetFromTriple(triple, &target, &msg)) {
+    LLVMDisposeMessage(triple);
+    *err = dup_llvm_message("no LLVM target for this host: ", msg);
+    return NULL;
+  }
+  if (host_cpu) {
+    cpu = LLVMGetHostCPUName();
+    features = LLVMGetHostCPUFeatures();
+  }
+  tm = LLVMCreateTargetMachine(target, triple, cpu ? cpu : "generic",
+                               features ? features : "",
+                               LLVMCodeGenLevelDefault, LLVMRelocPIC,
+                               LLVMCodeModelDefault);
+  if (cpu)
+    LLVMDisposeMessage(cpu);
+  if (features)
+    LLVMDisposeMessage(features);
+  LLVMDisposeMessage(triple);
+  if (!tm)
+    *err = strdup("cannot create an LLVM target machine");
+  return tm;
+}
+
+static void init_types(struct cg *g)
+{
+  LLVMContextRef c = g->ctx;
+  LLVMTypeRef f[11];
+
+  g->i1 = LLVMInt1TypeInContext(c);
+  g->i8 = LLVMInt8TypeInContext(c);
+  g->i32 = LLVMInt32TypeInContext(c);
+  g->i64 = LLVMInt64TypeInContext(c);
+  g->p8 = LLVMPointerType(g->i8, 0);
+  g->pp8 = LLVMPointerType(g->p8, 0);
+
+  g->slot = LLVMStructCreateNamed(c, "rpol.slot");
+  f[0] = f[1] = f[2] = f[3] = g->i8;
+  f[4] = g->i32;
+  f[5] = g->i64;
+  f[6] = g->p8;
+  f[7] = g->i64;
+  LLVMStructSetBody(g->slot, f, 8, 0);
+  g->pslot = LLVMPointerType(g->slot, 0);
+
+  g->res = LLVMStructCreateNamed(c, "rpol.result");
+  f[0] = f[1] = f[2] = f[3] = f[4] = f[5] = g->i32;
+  f[6] = g->pslot;
+  f[7] = LLVMPointerType(g->i32, 0);
+  f[8] = g->p8;
+  f[9] = f[10] = g->i64;
+  LLVMStructSetBody(g->res, f, 11, 0);
+  g->pres = LLVMPointerType(g->res, 0);
+
+  g->env = LLVMStructCreateNamed(c, "rpol.env");
+  f[0] = g->pp8;
+  f[1] = g->p8;
+  f[2] = g->p8;
+  LLVMStructSetBody(g->env, f, 3, 0);
+  g->penv = LLVMPointerType(g->env, 0);
+
+  g->str = LLVMStructCreateNamed(c, "rpol.str");
+  f[0] = g->p8;
+  f[1] = g->i64;
+  LLVMStructSetBody(g->str, f, 2, 0);
+
+  g->money = LLVMStructCreateNamed(c, "rpol.money");
+  f[0] = g->i64;
+  f[1] = g->i32;
+  f[2] = g->i32;
+  LLVMStructSetBody(g->money, f, 3, 0);
+
+  f[0] = g->pslot;
+  f[1] = g->pres;
+  f[2] = g->penv;
+  g->evalfn = LLVMFunctionType(g->i32, f, 3, 0);
+}
+
+/* Links value.bc into the (empty) module: its helpers are then defined
+ * here, with clang's types, and calls to them are checked against those. */
+static int link_value_bc(struct cg *g)
+{
+  LLVMMemoryBufferRef buf;
+  LLVMModuleRef vm = NULL;
+  LLVMValueRef fn;
+  LLVMValueRef gv;
+
+  buf = LLVMCreateMemoryBufferWithMemoryRange(
+      (const char *)rpol_value_bc, rpol_value_bc_len, "value.bc", 0);
+  if (LLVMParseBitcodeInContext2(g->ctx, buf, &vm)) {
+    LLVMDisposeMemoryBuffer(buf);
+    ice(g, "the embedded value.bc does not parse");
+    return -1;
+  }
+  LLVMDisposeMemoryBuffer(buf);
+  /* Same triple and layout, or the linker warns (on stderr). */
+  LLVMSetTarget(vm, LLVMGetTarget(g->mod));
+  LLVMSetDataLayout(vm, LLVMGetDataLayoutStr(g->mod));
+  if (LLVMLinkModules2(g->mod, vm)) {
+    ice(g, "linking value.bc failed");
+    return -1;
+  }
+  /* Internal, so they inline and vanish; and no CPU pinned by clang, so
+   * the inliner sees them as compatible with our functions. */
+  for (fn = LLVMGetFirstFunction(g->mod); fn; fn = LLVMGetNextFunction(fn)) {
+    if (LLVMIsDeclaration(fn))
+      continue;
+    LLVMSetLinkage(fn, LLVMInternalLinkage);
+    LLVMRemoveStringAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
+                                     "target-cpu", 10);
+    LLVMRemoveStringAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
+                                     "target-features", 15);
+    LLVMRemoveStringAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
+                                     "tune-cpu", 8);
+  }
+  for (gv = LLVMGetFirstGlobal(g->mod); gv; gv = LLVMGetNextGlobal(gv))
+    if (!LLVMIsDeclaration(gv))
+      LLVMSetLinkage(gv, LLVMInternalLinkage);
+  return 0;
+}
+
+static void gen_artifact(struct cg *g, LLVMValueRef *evals, int n,
+                         const char *md, size_t mdlen)
+{
+  LLVMTypeRef pev = LLVMPointerType(g->evalfn, 0), f[7], art, at_;
+  LLVMValueRef mdinit, mdg, arr, arrg, fields[7], gv, idx[2];
+
+  mdinit = LLVMConstStringInContext(g->ctx, md, (unsigned)mdlen, 0);
+  mdg = LLVMAddGlobal(g->mod, LLVMTypeOf(mdinit), "rpol.metadata");
+  LLVMSetInitializer(mdg, mdinit);
+  LLVMSetGlobalConstant(mdg, 1);
+  LLVMSetLinkage(mdg, LLVMPrivateLinkage);
+
+  arr = LLVMConstArray(pev, evals, (unsigned)n);
+  at_ = LLVMTypeOf(arr);
+  arrg = LLVMAddGlobal(g->mod, at_, "rpol.evaluators");
+  LLVMSetInitializer(arrg, arr);
+  LLVMSetGlobalConstant(arrg, 1);
+  LLVMSetLinkage(arrg, LLVMPrivateLinkage);
+
+  f[0] = f[1] = f[2] = f[3] = g->i32;
+  f[4] = g->p8;
+  f[5] = g->i64;
+  f[6] = LLVMPointerType(pev, 0);
+  art = LLVMStructCreateNamed(g->ctx, "rpol.artifact");
+  LLVMStructSetBody(art, f, 7, 0);
+
+  idx[0] = ci32(g, 0);
+  idx[1] = ci32(g, 0);
+  fields[0] = LLVMConstInt(g->i32, RPOL_ARTIFACT_MAGIC, 0);
+  fields[1] = LLVMConstInt(g->i32, RPOL_ABI_VERSION, 0);
+  fields[2] = LLVMConstInt(g->i32, sizeof(struct rpol_artifact), 0);
+  fields[3] = LLVMConstInt(g->i32, (unsigned long long)n, 0);
+  fields[4] = LLVMConstInBoundsGEP2(LLVMTypeOf(mdinit), mdg, idx, 2);
+  fields[5] = LLVMConstInt(g->i64, mdlen, 0);
+  fields[6] = LLVMConstInBoundsGEP2(at_, arrg, idx, 2);
+  gv = LLVMAddGlobal(g->mod, art, RPOL_ARTIFACT_SYMBOL);
+  LLVMSetInitializer(gv, LLVMConstNamedStruct(art, fields, 7));
+  LLVMSetGlobalConstant(gv, 1);
+  LLVMSetLinkage(gv, LLVMExternalLinkage);
+  LLVMSetVisibility(gv, LLVMDefaultVisibility);
+}
+
+static const char *const required_helpers[] = {
+  "rpol_add", "rpol_sub", "rpol_mul", "rpol_neg", "rpol_div",
+  "rpol_percent_of", "rpol_number_to_minor", "rpol_round_to",
+  "rpol_date_add", "rpol_weekday", "rpol_add_business_days",
+  "rpol_str_eq", "rpol_starts_with", "rpol_ends_with", "rpol_contains",
+  "rpol_set_has_int", "rpol_set_has_str", "rpol_set_has_money",
+  "rpol_set_union_int", "rpol_set_diff_int", "rpol_set_union_str",
+  "rpol_set_diff_str", "rpol_set_union_money", "rpol_set_diff_money",
+  NULL
+};
+
+struct diag_capture {
+  char *first;
+};
+
+static void on_diagnostic(LLVMDiagnosticInfoRef di, void *ud)
+{
+  struct diag_capture *dc = ud;
+
+  if (LLVMGetDiagInfoSeverity(di) == LLVMDSError && !dc->first)
+    dc->first = LLVMGetDiagInfoDescription(di);
+}
+
+LLVMModuleRef cg_bundle_for(LLVMContextRef ctx, const struct layout *L,
+                            const char *metadata, size_t metadata_len,
+                            LLVMTargetMachineRef tm, char **err)
+{
+  struct cg g;
+  LLVMTargetMachineRef own_tm = NULL;
+  LLVMTargetDataRef td;
+  LLVMValueRef *evals = NULL;
+  LLVMDiagnosticHandler old_handler;
+  void *old_ctx;
+  struct diag_capture dc = {NULL};
+  char *triple, *dl, *msg = NULL;
+  int i;
+
+  *err = NULL;
+  memset(&g, 0, sizeof g);
+  g.ctx = ctx;
+  g.L = L;
+  if (!tm) {
+    own_tm = cg_target_machine(0, err);
+    if (!own_tm)
+      return NULL;
+    tm = own_tm;
+  }
+  old_handler = LLVMContextGetDiagnosticHandler(ctx);
+  old_ctx = LLVMContextGetDiagnosticContext(ctx);
+  LLVMContextSetDiagnosticHandler(ctx, on_diagnostic, &dc);
+
+  g.mod = LLVMModuleCreateWithNameInContext("rpol", ctx);
+  triple = LLVMGetTargetMachineTriple(tm);
+  LLVMSetTarget(g.mod, triple);
+  LLVMDisposeMessage(triple);
+  td = LLVMCreateTargetDataLayout(tm);
+  dl = LLVMCopyStringRepOfTargetData(td);
+  LLVMSetDataLayout(g.mod, dl);
+  LLVMDisposeMessage(dl);
+  LLVMDisposeTargetData(td);
+
+  g.b = LLVMCreateBuilderInContext(ctx);
+  g.ab = LLVMCreateBuilderInContext(ctx);
+  init_types(&g);
+  if (link_value_bc(&g) == 0) {
+    for (i = 0; required_helpers[i]; i++)
+      if (!LLVMGetNamedFunction(g.mod, required_helpers[i]))
+        ice(&g, "value.bc lacks %s", required_helpers[i]);
+  }
+  if (!g.err) {
+    evals = cg_alloc(&g, (size_t)(L->nprogs + 1) * sizeof *evals);
+    for (i = 0; evals && i < L->nprogs && !g.err; i++) {
+      evals[i] = gen_program(&g, L->progs[i], i);
+      if (evals[i])
+        evals[i] = LLVMConstPointerCast(evals[i],
+                                        LLVMPointerType(g.evalfn, 0));
+    }
+    if (!g.err && evals)
+      gen_artifact(&g, evals, L->nprogs, metadata, metadata_len);
+  }
+  if (!g.err && LLVMVerifyModule(g.mod, LLVMReturnStatusAction, &msg)) {
+    char *s = dup_llvm_message("internal compiler error: invalid IR: ",
+                               msg);
+
+    msg = NULL;
+    g.err = s ? s : (char *)-1;
+  } else if (msg) {
+    LLVMDisposeMessage(msg);
+  }
+  if (!g.err) {
+    LLVMPassBuilderOptionsRef opts = LLVMCreatePassBuilderOptions();
+    LLVMErrorRef e = LLVMRunPasses(g.mod, "default<O2>", tm, opts);
+
+    LLVMDisposePassBuilderOptions(opts);
+    if (e) {
+      char *m = LLVMGetErrorMessage(e);
+
+      ice(&g, "optimiser: %s", m);
+      LLVMDisposeErrorMessage(m);
+    }
+  }
+  if (!g.err && dc.first)
+    ice(&g, "LLVM: %s", dc.first);
+  if (dc.first)
+    LLVMDisposeMessage(dc.first);
+  LLVMContextSetDiagnosticHandler(ctx, old_handler, old_ctx);
+
+  LLVMDisposeBuilder(g.b);
+  LLVMDisposeBuilder(g.ab);
+  while (g.mem) {
+    struct cg_mem *next = g.mem->next;
+
+    free(g.mem);
+    g.mem = next;
+  }
+  if (own_tm)
+    LLVMDisposeTargetMachine(own_tm);
+  if (g.err) {
+    LLVMDisposeModule(g.mod);
+    *err = g.err == (char *)-1 ? strdup("internal compiler error: out of "
+                                        "memory") : g.err;
+    return NULL;
+  }
+  return g.mod;
+}
+
+LLVMModuleRef cg_bundle(LLVMContextRef ctx, const struct layout *L,
+                        const char *metadata, size_t metadata_len,
+                        char **err)
+{
+  return cg_bundle_for(ctx, L, metadata, metadata_len, NULL, err);
+}

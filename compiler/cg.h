@@ -1,0 +1,45 @@
+/* cg.h: the code generator, checked programs to LLVM IR.
+ *
+ * One bundle (the programs of a layout) becomes one LLVM module: an
+ * evaluator per program with the signature of rpol_eval_fn (rpol_abi.h),
+ * the metadata document as a constant string, and the one exported symbol,
+ * `const struct rpol_artifact rpol_artifact_v1`.  runtime/value.c, compiled
+ * to bitcode at build time, is linked into the module and made internal, so
+ * that its helpers inline and an artifact needs no symbol from its host
+ * (only memcmp/memcpy from libc).  The JIT (jit.h) and the ahead-of-time
+ * path (aot.h) both start here.
+ */
+#ifndef RPOL_CG_H
+#define RPOL_CG_H
+
+#include <stddef.h>
+#include <llvm-c/Core.h>
+#include <llvm-c/TargetMachine.h>
+#include "layout.h"
+
+/* Builds, verifies and optimises ("default<O2>") the bundle module in
+ * `ctx` for the default target (PIC, generic CPU).  Returns the module
+ * (owned by the caller: dispose it, or hand it to the JIT), or NULL with
+ * *err set to malloc'd text (free with free()): an internal compiler
+ * error, never a user diagnostic. */
+LLVMModuleRef cg_bundle(LLVMContextRef ctx, const struct layout *L,
+                        const char *metadata, size_t metadata_len,
+                        char **err);
+
+/* As cg_bundle, optimising for target machine `tm` (borrowed) and taking
+ * its data layout and triple.  tm NULL means the default of cg_bundle. */
+LLVMModuleRef cg_bundle_for(LLVMContextRef ctx, const struct layout *L,
+                            const char *metadata, size_t metadata_len,
+                            LLVMTargetMachineRef tm, char **err);
+
+/* Initialises the native target and asm printer once per process
+ * (thread-safe).  Returns 0, or -1 when the host has no LLVM target. */
+int cg_init_native(void);
+
+/* A target machine for the host triple with PIC relocations.  host_cpu:
+ * tune for this machine's CPU and features (JIT), else a generic CPU
+ * (artifacts that may run elsewhere).  Returns owned (dispose with
+ * LLVMDisposeTargetMachine), or NULL with *err malloc'd. */
+LLVMTargetMachineRef cg_target_machine(int host_cpu, char **err);
+
+#endif
