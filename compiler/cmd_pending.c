@@ -12,6 +12,4 @@ static int pending(const char *cmd)
 }
 
 int cmd_abi_version(void) { return RPOL_ABI_VERSION; }
-int cmd_build(int argc, char **argv) { return pending("build"); }
-int cmd_test(int argc, char **argv) { return pending("test"); }
 int cmd_fmt(int argc, char **argv) { return pending("fmt"); }

@@ -13,10 +13,7 @@
 #include "interp.h"
 #include "layout.h"
 #include "../runtime/artifact.h"
-#if __has_include("jit.h")
 #include "jit.h"
-#define ENGINE_HAVE_JIT 1
-#endif
 
 /* Everything one in-memory policy needs until its last reference goes. */
 struct compiled {
@@ -130,7 +127,6 @@ rpol_status engine_compile(rpol_runtime *rt, const char *path,
     c->art.metadata_len = mlen;
     c->art.eval = c->fns;
   } else {
-#ifdef ENGINE_HAVE_JIT
     char *err = NULL;
     if (jit_compile(&c->layout, meta, mlen, &art, &c->jit_release,
                     &c->jit_ud, &err) != 0) {
@@ -142,10 +138,6 @@ rpol_status engine_compile(rpol_runtime *rt, const char *path,
       free(err);
       rs = RPOL_EJIT;
     }
-#else
-    rt_seterr(rt, "this build has no JIT");
-    rs = RPOL_EJIT;
-#endif
   }
   if (rs == RPOL_OK)
     rs = rpol_policy_from_artifact(rt, art,

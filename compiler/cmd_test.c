@@ -1,0 +1,63 @@
+/* cmd_test.c: `rpolc test` (§11, §13).  Tests run on the compiled code
+ * (the JIT) unless --interp asks for the reference interpreter; the
+ * runner itself is testrun.c. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "jit.h"
+#include "testrun.h"
+
+static int build_jit(struct layout *L, const struct rpol_artifact **art,
+                     void (**release)(void *), void **ud)
+{
+  size_t len = 0;
+  const char *meta = layout_metadata(L, &len);
+  char *err = NULL;
+  if (jit_compile(L, meta, len, art, release, ud, &err) != 0) {
+    diag_error_nospan(&L->s->diags, "code generation failed: %s",
+                      err ? err : "unknown error");
+    free(err);
+    return 1;
+  }
+  return 0;
+}
+
+int cmd_test(int argc, char **argv)
+{
+  struct testrun_opts o = {build_jit, TESTRUN_COVERAGE_NONE, NULL, stderr};
+  const char **paths = calloc(argc, sizeof *paths);
+  int npaths = 0;
+  if (!paths)
+    return 2;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "--coverage") == 0 || strcmp(a, "--coverage=text") == 0)
+      o.coverage = TESTRUN_COVERAGE_TEXT;
+    else if (strcmp(a, "--coverage=json") == 0)
+      o.coverage = TESTRUN_COVERAGE_JSON;
+    else if (strcmp(a, "--interp") == 0)
+      o.build = NULL;
+    else if (strcmp(a, "--extern-lib") == 0 && i + 1 < argc)
+      o.extern_lib = argv[++i];
+    else if (strncmp(a, "--extern-lib=", 13) == 0)
+      o.extern_lib = a + 13;
+    else if (a[0] == '-' && a[1]) {
+      free(paths);
+      return cmd_usage_error("test", "unknown option '%s'", a);
+    } else
+      paths[npaths++] = a;
+  }
+  if (npaths == 0) {
+    free(paths);
+    return cmd_usage_error("test", "%s", "no PATH given");
+  }
+  struct session s;
+  session_init(&s);
+  int rc = testrun_files(&s, paths, npaths, &o, stdout);
+  fflush(stdout);
+  diag_print(&s.diags, stderr);
+  session_free(&s);
+  free(paths);
+  return rc;
+}
