@@ -936,6 +936,13 @@ static int eval_host(const struct interp_host *h, const struct rpol_slot *in,
   for (int i = 1; i < p->noutputs; i++)
     if ((rc = eval_output(&c, i)) != 0)
       goto error;
+  /* shipping_refund and duties_refund are reported only when the policy
+   * decides them (§12); their defaults still fed refund_amount. */
+  for (int i = OUT_SHIPPING_REFUND; i <= OUT_DUTIES_REFUND; i++)
+    if (i < p->noutputs && !p->outputs[i]->u.output.decided_by) {
+      res->out[i].present = 0;
+      res->trace[i] = -1;
+    }
   return res->code;
 
 error:
