@@ -155,6 +155,8 @@ struct expr {
    * or int is expected: a copy of its initialiser typed for this use.
    * Back ends evaluate .expansion instead of the reference. */
   struct expr *expansion;
+  int depth;                     /* (parse) height of this subtree, 1 for a
+                                    leaf: bounds recursion in every pass */
   union {
     struct decimal num;
     struct {
@@ -282,6 +284,8 @@ struct decl {
       const char **all;
       int nall;
       struct decl *base;         /* (sema, D_EXTEND) the D_ENUM extended */
+      const struct type *type;   /* (ast.c) the interned TY_ENUM, made by
+                                    type_enum() on first use */
     } enm;
     struct {                     /* D_INPUT */
       const char **parts;

@@ -32,6 +32,7 @@ struct diag_list {
   int len, cap;
   int nerrors, nwarnings;
   int dropped;           /* errors past the cap */
+  int last_dropped;      /* the last error was dropped: so are its notes */
 };
 
 void diag_init(struct diag_list *d, struct arena *a, struct source_set *s);
