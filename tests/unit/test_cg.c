@@ -1,0 +1,471 @@
+/* test_cg.c: the LLVM back end against the reference interpreter.
+ *
+ * Each policy below is compiled twice, by the JIT and for the
+ * interpreter, and every input line is decided by both: the encoded
+ * decisions (with the explain trace) must be identical byte for byte, and
+ * some lines also check a fact of the expected answer so that a shared
+ * mistake cannot pass.  Then the ahead-of-time path: a .so is built,
+ * dlopened, its artifact header checked, and loaded by the runtime.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "aot.h"
+#include "driver.h"
+#include "engine.h"
+#include "jit.h"
+#include "layout.h"
+#include "rpol.h"
+#include "../runtime/rpol_abi.h"
+
+static char tmpdir[] = "/tmp/rpol-test-cg-XXXXXX";
+
+static const char *write_file(const char *name, const char *text)
+{
+  static char path[4][512];
+  static int k;
+  char *p = path[k++ % 4];
+  FILE *f;
+
+  snprintf(p, 512, "%s/%s", tmpdir, name);
+  f = fopen(p, "w");
+  assert_non_null(f);
+  fputs(text, f);
+  fclose(f);
+  return p;
+}
+
+/* The encoded decision of one line (explain on), malloc'd. */
+static char *decide_json(rpol_policy *p, const char *line)
+{
+  rpol_input *in = NULL;
+  rpol_decision *d = NULL;
+  char *buf;
+  size_t n;
+
+  assert_int_equal(rpol_input_new(p, &in), RPOL_OK);
+  assert_int_equal(rpol_decision_new(p, &d), RPOL_OK);
+  buf = malloc(8192);
+  assert_non_null(buf);
+  if (rpol_input_decode(in, line, strlen(line)) != RPOL_OK) {
+    n = rpol_input_error_json(in, 1, buf, 8192);
+  } else {
+    assert_int_equal(rpol_decide(p, in, d), RPOL_OK);
+    n = rpol_decision_json(d, in, RPOL_JSON_EXPLAIN, NULL, buf, 8192);
+  }
+  assert_true(n < 8192);
+  rpol_decision_free(d);
+  rpol_input_free(in);
+  return buf;
+}
+
+struct line_case {
+  const char *json;
+  const char *want;        /* a substring of the decision, or NULL */
+};
+
+static void check_policy(const char *file, const char *src,
+                         const struct line_case *lines)
+{
+  rpol_runtime *rt = NULL;
+  rpol_policy *jit = NULL, *ref = NULL;
+  const char *path = write_file(file, src);
+  int i;
+
+  assert_int_equal(rpol_runtime_new(&rt, NULL, NULL), RPOL_OK);
+  if (engine_compile(rt, path, ENGINE_INTERP, stderr, &ref) != RPOL_OK)
+    fail_msg("%s does not compile: %s", file, rpol_errmsg(rt));
+  if (engine_compile(rt, path, ENGINE_JIT, stderr, &jit) != RPOL_OK)
+    fail_msg("%s: JIT failed: %s", file, rpol_errmsg(rt));
+  for (i = 0; lines[i].json; i++) {
+    char *a = decide_json(jit, lines[i].json);
+    char *b = decide_json(ref, lines[i].json);
+
+    if (strcmp(a, b) != 0)
+      fail_msg("%s line %d:\n  jit:    %s\n  interp: %s", file, i + 1, a,
+               b);
+    if (lines[i].want && !strstr(a, lines[i].want))
+      fail_msg("%s line %d: no '%s' in %s", file, i + 1, lines[i].want, a);
+    free(a);
+    free(b);
+  }
+  rpol_policy_unref(jit);
+  rpol_policy_unref(ref);
+  rpol_runtime_free(rt);
+}
+
+#define LINE(c, o, i, r) \
+  "{\"id\":1,\"customer\":{" c "},\"order\":{" o "},\"item\":{" i \
+  "},\"request\":{" r "}}"
+#define DE "\"country\":\"DE\""
+#define EUR "\"currency\":\"EUR\""
+#define TODAY "\"date\":\"2026-03-11\""
+
+/* Lets, fns, case blocks, sets, strings, custom outputs, deny. */
+static const char *const shop_src =
+    "policy \"shop\" version \"1\"\n"
+    "output note: string\n"
+    "output tags_out: set<string>\n"
+    "output bonus: money\n"
+    "output same: bool\n"
+    "output regions: set<country>\n"
+    "const FAULTY = {defective, wrong_item, damaged_in_transit,\n"
+    "                not_as_described}\n"
+    "let faulty = request.reason in FAULTY\n"
+    "let age: duration = request.date - (order.delivered_at ?? "
+    "request.date)\n"
+    "fn fee_for(c: Category) -> percent {\n"
+    "  when c in {electronics, furniture} => 15%\n"
+    "  otherwise => 0%\n"
+    "}\n"
+    "fn half(m: money) -> money = m / 2\n"
+    "decide eligible {\n"
+    "  when item.final_sale => deny \"final_sale\"\n"
+    "  when age > 30 days and not faulty => deny \"late\"\n"
+    "  when item.price > 1000 => review \"manual\"\n"
+    "  otherwise => allow\n"
+    "}\n"
+    "decide refund_method {\n"
+    "  when request.preferred_refund == store_credit => store_credit\n"
+    "  otherwise => original_payment\n"
+    "}\n"
+    "decide shipping_payer {\n"
+    "  when faulty => merchant\n"
+    "  otherwise => customer\n"
+    "}\n"
+    "decide restocking_fee = fee_for(item.category) of item.price * "
+    "item.quantity\n"
+    "decide return_shipping_fee {\n"
+    "  when faulty => 0\n"
+    "  otherwise => min(request.label_cost, half(item.price))\n"
+    "}\n"
+    "decide window = 30 days\n"
+    "decide refund_within = 14 days\n"
+    "decide route {\n"
+    "  when customer.country in EU - {FR} => \"eu-hub\"\n"
+    "  when customer.country == FR => \"paris\"\n"
+    "  otherwise => \"world\"\n"
+    "}\n"
+    "decide note = if starts_with(item.sku ?? \"\", \"X-\") then \"x\" "
+    "else \"other\"\n"
+    "decide tags_out = item.tags + {\"seen\", \"a\"}\n"
+    "decide bonus = round(item.price / 3, 0.05)\n"
+    "decide same = item.tags == {\"a\", \"seen\"}\n"
+    "decide regions = {customer.country, DE} + UK\n";
+
+static void test_shop(void **state)
+{
+  static const struct line_case lines[] = {
+    {LINE(DE, EUR, "\"price\":\"100.00\"", TODAY), "\"verdict\":\"allow\""},
+    {LINE(DE, EUR, "\"price\":\"100.00\",\"final_sale\":true", TODAY),
+     "\"reason\":\"final_sale\""},
+    {LINE(DE, EUR ",\"delivered_at\":\"2026-01-01\"",
+          "\"price\":\"100.00\"", TODAY), "\"reason\":\"late\""},
+    {LINE(DE, EUR ",\"delivered_at\":\"2026-01-01\"",
+          "\"price\":\"100.00\"", TODAY ",\"reason\":\"defective\""),
+     "\"shipping_payer\":\"merchant\""},
+    {LINE("\"country\":\"FR\"", EUR,
+          "\"price\":\"1999.99\",\"category\":\"electronics\","
+          "\"quantity\":3,\"sku\":\"X-1\",\"tags\":[\"z\",\"a\"]",
+          TODAY ",\"label_cost\":\"7.50\",\"preferred_refund\":"
+          "\"store_credit\""),
+     "\"restocking_fee\":\"899.99\""},
+    {LINE("\"country\":\"US\"", "\"currency\":\"USD\"",
+          "\"price\":\"10\",\"tags\":[\"seen\",\"a\"]", TODAY),
+     "\"same\":true"},
+    {LINE("\"country\":\"JP\"", "\"currency\":\"JPY\"",
+          "\"price\":\"1001\"", TODAY), "\"verdict\":\"review\""},
+    {NULL, NULL}
+  };
+
+  (void)state;
+  check_policy("shop.rpol", shop_src, lines);
+}
+
+/* Every evaluation error, with its location. */
+static const char *const errors_src =
+    "policy \"errors\" version \"1\"\n"
+    "extern fn score(id: string) -> int\n"
+    "output n: int\n"
+    "decide eligible {\n"
+    "  when item.quantity == 7 => if score(customer.id ?? \"x\") > 5\n"
+    "                              then allow else deny \"fraud\"\n"
+    "  when item.quantity == 8 and item.price + 1 USD > 0 EUR => allow\n"
+    "  when item.quantity == 9 and item.price * 9223372036854775807 > 0 "
+    "=> allow\n"
+    "  when item.quantity == 10 and 5 / (item.quantity - 10) > 0 => "
+    "allow\n"
+    "  when item.quantity == 11 and order.delivered_at + 9999999 days > "
+    "request.date => allow\n"
+    "  when item.quantity == 12 and item.price > 0.5 => allow\n"
+    "  when item.quantity == 13 and order.ordered_at < request.date => "
+    "allow\n"
+    "  otherwise => allow\n"
+    "}\n"
+    "decide refund_method = original_payment\n"
+    "decide shipping_payer = customer\n"
+    "decide n = item.quantity * 1000000000000 * 1000000\n";
+
+static void test_errors(void **state)
+{
+  static const struct line_case lines[] = {
+    {LINE(DE, EUR, "\"price\":\"1\",\"quantity\":7", TODAY),
+     "\"code\":\"unbound_extern\""},
+    {LINE(DE, EUR, "\"price\":\"1\",\"quantity\":8", TODAY),
+     "\"code\":\"currency_mismatch\""},
+    {LINE(DE, EUR, "\"price\":\"1\",\"quantity\":9", TODAY),
+     "\"code\":\"overflow\""},
+    {LINE(DE, EUR, "\"price\":\"1\",\"quantity\":10", TODAY),
+     "\"code\":\"division_by_zero\""},
+    {LINE(DE, EUR ",\"delivered_at\":\"2026-01-01\"",
+          "\"price\":\"1\",\"quantity\":11", TODAY), "\"code\":\"overflow\""},
+    {LINE(DE, "\"currency\":\"JPY\"", "\"price\":\"1\",\"quantity\":12",
+          TODAY), "\"code\":\"inexact_amount\""},
+    {LINE(DE, EUR, "\"price\":\"1\",\"quantity\":13", TODAY),
+     "\"code\":\"missing_input\""},
+    {LINE(DE, EUR, "\"price\":\"1\",\"quantity\":2", TODAY),
+     "\"code\":\"overflow\""},
+    {LINE(DE, EUR, "\"price\":\"1\",\"quantity\":0", TODAY), "\"n\":0"},
+    {NULL, NULL}
+  };
+
+  (void)state;
+  check_policy("errors.rpol", errors_src, lines);
+}
+
+/* Builds the programs of `path` and their layout into a fresh session. */
+static void load_layout(const char *path, struct session *s,
+                        struct layout *L, const char **md, size_t *mdlen)
+{
+  struct driver_unit u;
+
+  session_init(s);
+  memset(&u, 0, sizeof u);
+  assert_int_equal(driver_load(s, path, 0, &u), DRIVER_OK);
+  assert_int_equal(s->diags.nerrors, 0);
+  layout_init(L, s, u.progs, u.nprogs);
+  *md = layout_metadata(L, mdlen);
+  assert_non_null(*md);
+}
+
+static void test_aot_so(void **state)
+{
+  struct session s;
+  struct layout L;
+  const char *md, *path = write_file("shop.rpol", shop_src);
+  size_t mdlen;
+  char so[600], *err = NULL;
+  void *h;
+  const struct rpol_artifact *art;
+  rpol_runtime *rt = NULL;
+  rpol_policy *p = NULL, *ref = NULL;
+  const char *line = LINE(DE, EUR, "\"price\":\"100.00\"", TODAY);
+  char *a, *b;
+  uint32_t i;
+
+  (void)state;
+  load_layout(path, &s, &L, &md, &mdlen);
+  snprintf(so, sizeof so, "%s/shop.so", tmpdir);
+  if (aot_build(&L, md, mdlen, so, AOT_SO, &err) != 0)
+    fail_msg("aot_build: %s", err);
+  h = dlopen(so, RTLD_NOW | RTLD_LOCAL);
+  assert_non_null(h);
+  art = dlsym(h, RPOL_ARTIFACT_SYMBOL);
+  assert_non_null(art);
+  assert_int_equal(art->magic, RPOL_ARTIFACT_MAGIC);
+  assert_int_equal(art->abi_version, RPOL_ABI_VERSION);
+  assert_int_equal(art->struct_size, sizeof(struct rpol_artifact));
+  assert_int_equal(art->npolicies, 1);
+  assert_int_equal(art->metadata_len, mdlen);
+  assert_memory_equal(art->metadata, md, mdlen);
+  assert_int_equal(art->metadata[mdlen], 0);
+  for (i = 0; i < art->npolicies; i++)
+    assert_non_null(art->eval[i]);
+  /* Nothing but the artifact is exported. */
+  assert_null(dlsym(h, "rpol_add"));
+  assert_null(dlsym(h, "rpol.eval.0"));
+  dlclose(h);
+
+  assert_int_equal(rpol_runtime_new(&rt, NULL, NULL), RPOL_OK);
+  if (rpol_load(rt, so, &p) != RPOL_OK)
+    fail_msg("rpol_load: %s", rpol_errmsg(rt));
+  assert_int_equal(engine_compile(rt, path, ENGINE_INTERP, stderr, &ref),
+                   RPOL_OK);
+  a = decide_json(p, line);
+  b = decide_json(ref, line);
+  assert_string_equal(a, b);
+  free(a);
+  free(b);
+  rpol_policy_unref(p);
+  rpol_policy_unref(ref);
+  rpol_runtime_free(rt);
+  session_free(&s);
+}
+
+static int file_has(const char *path, const char *needle, size_t nlen)
+{
+  FILE *f = fopen(path, "rb");
+  static char buf[1 << 20];
+  size_t n, i;
+
+  if (!f)
+    return 0;
+  n = fread(buf, 1, sizeof buf, f);
+  fclose(f);
+  for (i = 0; i + nlen <= n; i++)
+    if (memcmp(buf + i, needle, nlen) == 0)
+      return 1;
+  return 0;
+}
+
+static void test_emit_kinds(void **state)
+{
+  static const struct {
+    enum aot_emit kind;
+    const char *file, *needle;
+  } kinds[] = {
+    {AOT_LLVM, "x.ll", "@rpol_artifact_v1 = "},
+    {AOT_ASM, "x.s", "rpol_artifact_v1:"},
+    {AOT_OBJ, "x.o", "\177ELF"},
+  };
+  struct session s;
+  struct layout L;
+  const char *md, *path = write_file("shop.rpol", shop_src);
+  size_t mdlen, k;
+  char out[600], *err = NULL;
+
+  (void)state;
+  load_layout(path, &s, &L, &md, &mdlen);
+  for (k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+    snprintf(out, sizeof out, "%s/%s", tmpdir, kinds[k].file);
+    if (aot_build(&L, md, mdlen, out, kinds[k].kind, &err) != 0)
+      fail_msg("aot_build %s: %s", kinds[k].file, err);
+    assert_true(file_has(out, kinds[k].needle, strlen(kinds[k].needle)));
+    unlink(out);
+  }
+  /* A link failure is reported, not printed, and leaves no file. */
+  snprintf(out, sizeof out, "%s/no/such/dir/x.so", tmpdir);
+  assert_int_equal(aot_build(&L, md, mdlen, out, AOT_SO, &err), -1);
+  assert_non_null(err);
+  assert_non_null(strstr(err, "linking"));
+  free(err);
+  session_free(&s);
+}
+
+static void test_jit_direct(void **state)
+{
+  struct session s;
+  struct layout L;
+  const char *md, *path = write_file("shop.rpol", shop_src);
+  size_t mdlen;
+  const struct rpol_artifact *art = NULL;
+  void (*release)(void *) = NULL;
+  void *ud = NULL;
+  char *err = NULL;
+  struct timespec t0, t1;
+
+  (void)state;
+  load_layout(path, &s, &L, &md, &mdlen);
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  if (jit_compile(&L, md, mdlen, &art, &release, &ud, &err) != 0)
+    fail_msg("jit_compile: %s", err);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  print_message("jit_compile of shop.rpol: %.1f ms\n",
+                (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+                    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+  assert_non_null(art);
+  assert_int_equal(art->magic, RPOL_ARTIFACT_MAGIC);
+  assert_int_equal(art->npolicies, 1);
+  assert_memory_equal(art->metadata, md, mdlen);
+  release(ud);
+  session_free(&s);
+}
+
+/* A bundle: two routed policies in one module. */
+static void test_bundle(void **state)
+{
+  char dir[600];
+  rpol_runtime *rt = NULL;
+  rpol_policy *jit = NULL, *ref = NULL;
+  static const char *const lines[] = {
+    LINE(DE, EUR, "\"price\":\"10\"", TODAY),
+    LINE("\"country\":\"US\"", "\"currency\":\"USD\"", "\"price\":\"10\"",
+         TODAY),
+    LINE("\"country\":\"JP\"", "\"currency\":\"JPY\"", "\"price\":\"10\"",
+         TODAY),
+    NULL
+  };
+  int i;
+
+  (void)state;
+  snprintf(dir, sizeof dir, "%s/bundle", tmpdir);
+  mkdir(dir, 0700);
+  write_file("bundle/eu.rpol",
+             "policy \"eu\" version \"1\"\nfor customer.country in EU\n"
+             "decide eligible = allow\n"
+             "decide refund_method = original_payment\n"
+             "decide shipping_payer = merchant\n");
+  write_file("bundle/us.rpol",
+             "policy \"us\" version \"2\"\n"
+             "for customer.country in {US, CA}\n"
+             "decide eligible = review \"us\"\n"
+             "decide refund_method = store_credit\n"
+             "decide shipping_payer = customer\n"
+             "decide restocking_fee = 10% of item.price\n");
+  assert_int_equal(rpol_runtime_new(&rt, NULL, NULL), RPOL_OK);
+  assert_int_equal(engine_compile(rt, dir, ENGINE_JIT, stderr, &jit),
+                   RPOL_OK);
+  assert_int_equal(engine_compile(rt, dir, ENGINE_INTERP, stderr, &ref),
+                   RPOL_OK);
+  assert_int_equal(rpol_policy_count(jit), 2);
+  for (i = 0; lines[i]; i++) {
+    char *a = decide_json(jit, lines[i]), *b = decide_json(ref, lines[i]);
+
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+  }
+  rpol_policy_unref(jit);
+  rpol_policy_unref(ref);
+  rpol_runtime_free(rt);
+}
+
+static int setup(void **state)
+{
+  (void)state;
+  return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+  char cmd[700];
+
+  (void)state;
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+  return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_shop),
+    cmocka_unit_test(test_errors),
+    cmocka_unit_test(test_bundle),
+    cmocka_unit_test(test_jit_direct),
+    cmocka_unit_test(test_aot_so),
+    cmocka_unit_test(test_emit_kinds),
+  };
+
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
