@@ -407,7 +407,7 @@ static int dec_scalar(struct dctx *c, const char *where, int kind, int enm,
     if (!json_object_is_type(v, json_type_string))
       return fail(c, where, kind, enm, v);
     out->n = json_object_get_string_len(v);
-    out->p = arena_strdup(c->store, json_object_get_string(v),
+    out->p = rt_arena_strdup(c->store, json_object_get_string(v),
                           (size_t)out->n);
     if (!out->p) {
       snprintf(c->msg, c->cap, "out of memory");
@@ -531,7 +531,7 @@ static int dec_set(struct dctx *c, const char *where,
   if (!json_object_is_type(v, json_type_array))
     return fail(c, where, RPOL_K_SET, -1, v);
   n = json_object_array_length(v);
-  arr = arena_get(c->store, sz * (n ? n : 1));
+  arr = rt_arena_get(c->store, sz * (n ? n : 1));
   if (!arr) {
     snprintf(c->msg, c->cap, "out of memory");
     return -1;
@@ -755,7 +755,7 @@ static void sc_value(struct scan *sc, int depth)
 /* Copies the id's raw text without insignificant whitespace. */
 static const char *copy_id(rpol_input *in, const char *s, size_t a, size_t b)
 {
-  char *d = arena_get(&in->store, b - a + 1), *o;
+  char *d = rt_arena_get(&in->store, b - a + 1), *o;
   int instr = 0;
   size_t i;
 
@@ -874,7 +874,7 @@ void rpol_input_free(rpol_input *in)
   rt = p->rt;
   nf = (size_t)(p->max_fields ? p->max_fields : 1);
   json_tokener_free(in->tok);
-  arena_release(&in->store);
+  rt_arena_release(&in->store);
   rt_free(rt, in->slots, sizeof *in->slots * nf);
   rt_free(rt, in->state, nf);
   rt_free(rt, in->reserve, (size_t)p->max_reserve + 16);
@@ -1049,7 +1049,7 @@ rpol_status rpol_input_decode(rpol_input *in, const char *json, size_t len)
   if (!in || (!json && len))
     return RPOL_EMISUSE;
   p = in->pol;
-  arena_reset(&in->store);
+  rt_arena_reset(&in->store);
   in->id = NULL;
   in->ok = 0;
   in->dirty = 0;
@@ -1227,7 +1227,7 @@ rpol_status rpol_input_route(rpol_input *in, const char *country)
   if (!in || !country)
     return RPOL_EMISUSE;
   p = in->pol;
-  arena_reset(&in->store);
+  rt_arena_reset(&in->store);
   in->id = NULL;
   in->errmsg[0] = '\0';
   code = rpol_country_code(country);

@@ -41,10 +41,10 @@ struct rt_arena {
   rpol_runtime *rt;
   struct rt_chunk *head, *cur;
 };
-void *arena_get(struct rt_arena *a, size_t n);        /* not zeroed */
-char *arena_strdup(struct rt_arena *a, const char *s, size_t n);
-void arena_reset(struct rt_arena *a);
-void arena_release(struct rt_arena *a);
+void *rt_arena_get(struct rt_arena *a, size_t n);        /* not zeroed */
+char *rt_arena_strdup(struct rt_arena *a, const char *s, size_t n);
+void rt_arena_reset(struct rt_arena *a);
+void rt_arena_release(struct rt_arena *a);
 
 /* ---- the loaded policy ---------------------------------------------------- */
 

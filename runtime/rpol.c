@@ -77,12 +77,12 @@ void rt_seterr(rpol_runtime *rt, const char *fmt, ...)
 #define ALIGN16(n) (((n) + 15) & ~(size_t)15)
 #define CHUNK_HDR ALIGN16(sizeof(struct rt_chunk))
 
-void *arena_get(struct rt_arena *a, size_t n)
+void *rt_arena_get(struct rt_arena *a, size_t n)
 {
   struct rt_chunk *c = a->cur;
   size_t want = ALIGN16(n ? n : 1);
 
-  /* Reuse the chunks kept by arena_reset before adding new ones. */
+  /* Reuse the chunks kept by rt_arena_reset before adding new ones. */
   while (c && c->cap - c->used < want) {
     c = c->next;
     if (c)
@@ -107,9 +107,9 @@ void *arena_get(struct rt_arena *a, size_t n)
   return (char *)c + CHUNK_HDR + c->used - want;
 }
 
-char *arena_strdup(struct rt_arena *a, const char *s, size_t n)
+char *rt_arena_strdup(struct rt_arena *a, const char *s, size_t n)
 {
-  char *d = arena_get(a, n + 1);
+  char *d = rt_arena_get(a, n + 1);
 
   if (d) {
     if (n)
@@ -119,14 +119,14 @@ char *arena_strdup(struct rt_arena *a, const char *s, size_t n)
   return d;
 }
 
-void arena_reset(struct rt_arena *a)
+void rt_arena_reset(struct rt_arena *a)
 {
   a->cur = a->head;
   if (a->cur)
     a->cur->used = 0;
 }
 
-void arena_release(struct rt_arena *a)
+void rt_arena_release(struct rt_arena *a)
 {
   struct rt_chunk *c = a->head, *next;
 
@@ -237,7 +237,7 @@ static json_object *md_get(json_object *o, const char *key, json_type t)
 
 static const char *md_str(struct mp *m, json_object *v)
 {
-  const char *s = arena_strdup(m->a, json_object_get_string(v),
+  const char *s = rt_arena_strdup(m->a, json_object_get_string(v),
                                (size_t)json_object_get_string_len(v));
   if (!s)
     md_nomem(m);
@@ -325,7 +325,7 @@ static int md_enums(struct mp *m, struct rt_sub *s, json_object *o,
     return 0;
   }
   n = json_object_object_length(o);
-  s->enums = arena_get(m->a, sizeof *s->enums * (size_t)(n ? n : 1));
+  s->enums = rt_arena_get(m->a, sizeof *s->enums * (size_t)(n ? n : 1));
   if (!s->enums)
     return md_nomem(m);
   it = json_object_iter_begin(o);
@@ -336,14 +336,14 @@ static int md_enums(struct mp *m, struct rt_sub *s, json_object *o,
     json_object *arr = json_object_iter_peek_value(&it);
     const char *name = json_object_iter_peek_name(&it);
 
-    e->name = arena_strdup(m->a, name, strlen(name));
+    e->name = rt_arena_strdup(m->a, name, strlen(name));
     if (!e->name)
       return md_nomem(m);
     if (!json_object_is_type(arr, json_type_array))
       return md_bad(m, where, "an enum is not an array of members");
     e->n = (int)json_object_array_length(arr);
-    e->members = arena_get(m->a, sizeof *e->members * (size_t)(e->n + 1));
-    e->by_name = arena_get(m->a, sizeof *e->by_name * (size_t)(e->n + 1));
+    e->members = rt_arena_get(m->a, sizeof *e->members * (size_t)(e->n + 1));
+    e->by_name = rt_arena_get(m->a, sizeof *e->by_name * (size_t)(e->n + 1));
     if (!e->members || !e->by_name)
       return md_nomem(m);
     for (j = 0; j < e->n; j++) {
@@ -427,8 +427,8 @@ static int md_field(struct mp *m, struct rt_sub *s, json_object *o,
   n = 1;
   for (i = 0; f->path[i]; i++)
     n += f->path[i] == '.';
-  f->segs = arena_get(m->a, sizeof *f->segs * (size_t)n);
-  segbuf = arena_strdup(m->a, f->path, strlen(f->path));
+  f->segs = rt_arena_get(m->a, sizeof *f->segs * (size_t)n);
+  segbuf = rt_arena_strdup(m->a, f->path, strlen(f->path));
   if (!f->segs || !segbuf)
     return md_nomem(m);
   f->nsegs = 0;
@@ -457,7 +457,7 @@ static int md_field(struct mp *m, struct rt_sub *s, json_object *o,
     f->def = DEF_MONEY;
     if (f->kind == RPOL_K_MONEY) {
       f->ndmoney = 1;
-      f->dmoney = arena_get(m->a, sizeof *f->dmoney);
+      f->dmoney = rt_arena_get(m->a, sizeof *f->dmoney);
       if (!f->dmoney)
         return md_nomem(m);
       return md_pmoney(m, m->p, def, f->dmoney, where);
@@ -465,7 +465,7 @@ static int md_field(struct mp *m, struct rt_sub *s, json_object *o,
     if (!json_object_is_type(def, json_type_array))
       return md_bad(m, where, "a set default is not an array");
     f->ndmoney = (int)json_object_array_length(def);
-    f->dmoney = arena_get(m->a, sizeof *f->dmoney * (size_t)(f->ndmoney + 1));
+    f->dmoney = rt_arena_get(m->a, sizeof *f->dmoney * (size_t)(f->ndmoney + 1));
     if (!f->dmoney)
       return md_nomem(m);
     for (i = 0; i < f->ndmoney; i++)
@@ -566,8 +566,8 @@ static int md_sub(struct mp *m, json_object *o, int idx)
   s->noutputs = (int)json_object_array_length(outs);
   if (s->noutputs < OUT_NSTANDARD)
     return md_bad(m, where, "fewer than the 13 standard outputs");
-  s->fields = arena_get(m->a, sizeof *s->fields * (size_t)(s->nfields + 1));
-  s->outputs = arena_get(m->a, sizeof *s->outputs * (size_t)s->noutputs);
+  s->fields = rt_arena_get(m->a, sizeof *s->fields * (size_t)(s->nfields + 1));
+  s->outputs = rt_arena_get(m->a, sizeof *s->outputs * (size_t)s->noutputs);
   if (!s->fields || !s->outputs)
     return md_nomem(m);
   memset(s->fields, 0, sizeof *s->fields * (size_t)(s->nfields + 1));
@@ -614,7 +614,7 @@ static int md_strings(struct mp *m, json_object *arr, const char ***out,
   if (!arr)
     return md_bad(m, where, "missing or not an array");
   *n = (int)json_object_array_length(arr);
-  *out = arena_get(m->a, sizeof **out * (size_t)(*n + 1));
+  *out = rt_arena_get(m->a, sizeof **out * (size_t)(*n + 1));
   if (!*out)
     return md_nomem(m);
   for (i = 0; i < *n; i++) {
@@ -633,7 +633,7 @@ static int md_messages(struct mp *m, json_object *o)
   struct json_object_iterator it, end;
   int i, j, n;
 
-  p->messages = arena_get(m->a, sizeof *p->messages * (size_t)(p->ncodes + 1));
+  p->messages = rt_arena_get(m->a, sizeof *p->messages * (size_t)(p->ncodes + 1));
   if (!p->messages)
     return md_nomem(m);
   memset(p->messages, 0, sizeof *p->messages * (size_t)(p->ncodes + 1));
@@ -655,8 +655,8 @@ static int md_messages(struct mp *m, json_object *o)
     if (!msg)
       continue;       /* a message for a code no verdict uses */
     n = json_object_object_length(texts);
-    msg->locales = arena_get(m->a, sizeof *msg->locales * (size_t)(n + 1));
-    msg->texts = arena_get(m->a, sizeof *msg->texts * (size_t)(n + 1));
+    msg->locales = rt_arena_get(m->a, sizeof *msg->locales * (size_t)(n + 1));
+    msg->texts = rt_arena_get(m->a, sizeof *msg->texts * (size_t)(n + 1));
     if (!msg->locales || !msg->texts)
       return md_nomem(m);
     lt = json_object_iter_begin(texts);
@@ -667,7 +667,7 @@ static int md_messages(struct mp *m, json_object *o)
       json_object *t = json_object_iter_peek_value(&lt);
       if (!json_object_is_type(t, json_type_string))
         return md_bad(m, "messages", "a text is not a string");
-      msg->locales[j] = arena_strdup(m->a, loc, strlen(loc));
+      msg->locales[j] = rt_arena_strdup(m->a, loc, strlen(loc));
       if (!msg->locales[j] || !(msg->texts[j] = md_str(m, t)))
         return md_nomem(m);
     }
@@ -684,7 +684,7 @@ static int md_externs(struct mp *m, json_object *arr)
 
   n = arr ? (int)json_object_array_length(arr) : 0;
   p->nexterns = n;
-  p->externs = arena_get(m->a, sizeof *p->externs * (size_t)(n + 1));
+  p->externs = rt_arena_get(m->a, sizeof *p->externs * (size_t)(n + 1));
   if (!p->externs)
     return md_nomem(m);
   for (i = 0; i < n; i++) {
@@ -710,7 +710,7 @@ static int md_externs(struct mp *m, json_object *arr)
     if (len < sizeof sig)
       snprintf(sig + len, sizeof sig - len, ") -> %s",
                json_object_get_string(res));
-    if (!(p->externs[i].sig = arena_strdup(m->a, sig, strlen(sig))))
+    if (!(p->externs[i].sig = rt_arena_strdup(m->a, sig, strlen(sig))))
       return md_nomem(m);
   }
   return 0;
@@ -786,7 +786,7 @@ static int md_parse(struct mp *m, json_object *root)
   if (json_object_array_length(pols) != p->art->npolicies)
     return md_bad(m, "policies", "count disagrees with the artifact header");
   p->nsubs = (int)p->art->npolicies;
-  p->subs = arena_get(m->a, sizeof *p->subs * (size_t)p->nsubs);
+  p->subs = rt_arena_get(m->a, sizeof *p->subs * (size_t)p->nsubs);
   if (!p->subs)
     return md_nomem(m);
   memset(p->subs, 0, sizeof *p->subs * (size_t)p->nsubs);
@@ -816,7 +816,7 @@ static void policy_destroy(rpol_policy *p)
 
   if (p->release)
     p->release(p->release_ud);
-  arena_release(&p->arena);
+  rt_arena_release(&p->arena);
   rt_free(rt, p, sizeof *p);
   runtime_unref(rt);
 }
@@ -858,12 +858,6 @@ rpol_status rpol_policy_from_artifact(rpol_runtime *rt,
               "artifact header (rebuild with rpolc build)");
     return RPOL_EARTIFACT;
   }
-  for (i = 0; i < (int)art->npolicies; i++)
-    if (!art->eval[i]) {
-      rt_seterr(rt, "corrupted artifact: policy %d has no evaluator", i);
-      return RPOL_EARTIFACT;
-    }
-
   p = rt_alloc(rt, sizeof *p);
   if (!p) {
     rt_seterr(rt, "out of memory while loading the policy");
@@ -899,17 +893,23 @@ rpol_status rpol_policy_from_artifact(rpol_runtime *rt,
   m.a = &p->arena;
   rc = md_parse(&m, root);
   json_object_put(root);
+  /* Only now is npolicies confirmed by the metadata: read eval[]. */
+  for (i = 0; rc == 0 && i < p->nsubs; i++)
+    if (!art->eval[i]) {
+      rt_seterr(rt, "corrupted artifact: policy %d has no evaluator", i);
+      rc = -1;
+    }
   if (rc == 0) {
-    p->ext_fns = arena_get(&p->arena, sizeof *p->ext_fns *
+    p->ext_fns = rt_arena_get(&p->arena, sizeof *p->ext_fns *
                                           (size_t)(p->nexterns + 1));
-    p->envs = arena_get(&p->arena, sizeof *p->envs * (size_t)p->nsubs);
+    p->envs = rt_arena_get(&p->arena, sizeof *p->envs * (size_t)p->nsubs);
     if (!p->ext_fns || !p->envs) {
       md_nomem(&m);
       rc = -1;
     }
   }
   if (rc != 0) {
-    arena_release(&p->arena);
+    rt_arena_release(&p->arena);
     rt_free(rt, p, sizeof *p);
     return m.nomem ? RPOL_ENOMEM : rc == -2 ? RPOL_ESCHEMA : RPOL_EARTIFACT;
   }
