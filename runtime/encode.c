@@ -505,6 +505,11 @@ size_t rpol_decision_json(const rpol_decision *d, const rpol_input *in,
     for (k = 0; k < s->noutputs; k++) {
       if (k > 0 && (deny || !out[k].present))
         continue;
+      /* The trace names reported outputs only (§12): shipping_refund and
+       * duties_refund are reported when the policy decides them. */
+      if ((k == OUT_SHIPPING_REFUND || k == OUT_DUTIES_REFUND) &&
+          s->outputs[k].decided == 0)
+        continue;
       wb_key(&w, &f2, s->outputs[k].name);
       loc = rt_location(p, d->res.trace[k]);
       if (loc)
