@@ -587,17 +587,32 @@ int decode_value(const rpol_policy *pol, const struct rt_sub *sub,
 }
 
 /* ---- the raw scan -------------------------------------------------------------
- * Runs on text json-c has accepted, so it only looks for what json-c hides:
- * unpaired surrogate escapes, integers beyond 64 bits, and the raw text of
- * the top-level "id" (echoed as written, numbers exact). */
+ * A strict RFC 8259 validator that runs before json-c, because json-c is
+ * lenient where §12 is not (it accepts 'single-quoted' strings, turns a
+ * lone surrogate escape into U+FFFD and clamps integers beyond 64 bits).
+ * On the way it notes integers beyond 64 bits and the raw text of the
+ * top-level "id", which is echoed as written (numbers exact). */
+
+#define SCAN_DEPTH 64
 
 struct scan {
   const char *s;
   size_t n, i;
-  int bigint;
-  long bad_surrogate;         /* byte offset, -1 */
+  int bigint;                 /* an integer beyond 64 bits was seen */
   size_t id_start, id_end;    /* id_end == 0: none */
+  const char *err;            /* NULL: valid so far */
+  size_t err_at;
+  char errbuf[64];
 };
+
+static int sc_fail(struct scan *sc, const char *what)
+{
+  if (!sc->err) {
+    sc->err = what;
+    sc->err_at = sc->i;
+  }
+  return -1;
+}
 
 static void sc_ws(struct scan *sc)
 {
@@ -629,53 +644,91 @@ static int hex4(const char *s, size_t n, size_t i, unsigned *out)
   return 0;
 }
 
-static void sc_string(struct scan *sc)
+static int sc_string(struct scan *sc)
 {
   unsigned u, lo;
 
   sc->i++;    /* the opening quote */
-  while (sc->i < sc->n && sc->s[sc->i] != '"') {
-    if (sc->s[sc->i] != '\\') {
+  for (;;) {
+    unsigned char c;
+    if (sc->i >= sc->n)
+      return sc_fail(sc, "the line ends inside a string");
+    c = (unsigned char)sc->s[sc->i];
+    if (c == '"') {
+      sc->i++;
+      return 0;
+    }
+    if (c < 0x20)
+      return sc_fail(sc, "control character in a string");
+    if (c != '\\') {
       sc->i++;
       continue;
     }
-    if (sc->i + 1 < sc->n && sc->s[sc->i + 1] == 'u' &&
-        hex4(sc->s, sc->n, sc->i + 2, &u) == 0) {
-      size_t at = sc->i;
-      sc->i += 6;
-      if (u >= 0xd800 && u <= 0xdbff) {
-        if (sc->i + 1 < sc->n && sc->s[sc->i] == '\\' &&
-            sc->s[sc->i + 1] == 'u' &&
-            hex4(sc->s, sc->n, sc->i + 2, &lo) == 0 && lo >= 0xdc00 &&
-            lo <= 0xdfff)
-          sc->i += 6;
-        else if (sc->bad_surrogate < 0)
-          sc->bad_surrogate = (long)at;
-      } else if (u >= 0xdc00 && u <= 0xdfff && sc->bad_surrogate < 0) {
-        sc->bad_surrogate = (long)at;
-      }
+    if (sc->i + 1 >= sc->n)
+      return sc_fail(sc, "the line ends inside a string");
+    switch (sc->s[sc->i + 1]) {
+    case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r':
+    case 't':
+      sc->i += 2;
       continue;
+    case 'u':
+      break;
+    default:
+      return sc_fail(sc, "invalid escape in a string");
     }
-    sc->i += 2;
+    if (hex4(sc->s, sc->n, sc->i + 2, &u))
+      return sc_fail(sc, "invalid \\u escape in a string");
+    if (u >= 0xdc00 && u <= 0xdfff) {
+      snprintf(sc->errbuf, sizeof sc->errbuf, "lone surrogate escape %.6s",
+               sc->s + sc->i);
+      return sc_fail(sc, sc->errbuf);
+    }
+    if (u >= 0xd800 && u <= 0xdbff) {
+      if (!(sc->i + 7 < sc->n && sc->s[sc->i + 6] == '\\' &&
+            sc->s[sc->i + 7] == 'u' &&
+            hex4(sc->s, sc->n, sc->i + 8, &lo) == 0 && lo >= 0xdc00 &&
+            lo <= 0xdfff)) {
+        snprintf(sc->errbuf, sizeof sc->errbuf,
+                 "lone surrogate escape %.6s", sc->s + sc->i);
+        return sc_fail(sc, sc->errbuf);
+      }
+      sc->i += 6;
+    }
+    sc->i += 6;
   }
-  sc->i++;    /* the closing quote */
 }
 
-static void sc_number(struct scan *sc)
+static int sc_number(struct scan *sc)
 {
   size_t start = sc->i, digits;
   int neg = sc->s[sc->i] == '-', integral = 1;
 
   if (neg)
     sc->i++;
+  if (sc->i >= sc->n || !isdig(sc->s[sc->i]))
+    return sc_fail(sc, "bad number");
+  if (sc->s[sc->i] == '0' && sc->i + 1 < sc->n && isdig(sc->s[sc->i + 1]))
+    return sc_fail(sc, "bad number (leading zero)");
   while (sc->i < sc->n && isdig(sc->s[sc->i]))
     sc->i++;
   digits = sc->i - start - (size_t)neg;
-  while (sc->i < sc->n && (isdig(sc->s[sc->i]) || sc->s[sc->i] == '.' ||
-                           sc->s[sc->i] == 'e' || sc->s[sc->i] == 'E' ||
-                           sc->s[sc->i] == '+' || sc->s[sc->i] == '-')) {
+  if (sc->i < sc->n && sc->s[sc->i] == '.') {
     integral = 0;
     sc->i++;
+    if (sc->i >= sc->n || !isdig(sc->s[sc->i]))
+      return sc_fail(sc, "bad number");
+    while (sc->i < sc->n && isdig(sc->s[sc->i]))
+      sc->i++;
+  }
+  if (sc->i < sc->n && (sc->s[sc->i] == 'e' || sc->s[sc->i] == 'E')) {
+    integral = 0;
+    sc->i++;
+    if (sc->i < sc->n && (sc->s[sc->i] == '+' || sc->s[sc->i] == '-'))
+      sc->i++;
+    if (sc->i >= sc->n || !isdig(sc->s[sc->i]))
+      return sc_fail(sc, "bad number");
+    while (sc->i < sc->n && isdig(sc->s[sc->i]))
+      sc->i++;
   }
   if (integral &&
       (digits > 19 ||
@@ -683,73 +736,111 @@ static void sc_number(struct scan *sc)
         memcmp(sc->s + start + neg, neg ? "9223372036854775808"
                                         : "9223372036854775807", 19) > 0)))
     sc->bigint = 1;
+  return 0;
 }
 
-static void sc_value(struct scan *sc, int depth);
+static int sc_value(struct scan *sc, int depth);
 
-static void sc_container(struct scan *sc, int depth)
+static int sc_container(struct scan *sc, int depth)
 {
   char close = sc->s[sc->i] == '{' ? '}' : ']';
-  int is_obj = close == '}';
+  int is_obj = close == '}', first = 1;
 
+  if (depth >= SCAN_DEPTH)
+    return sc_fail(sc, "nested too deeply");
   sc->i++;
   for (;;) {
     size_t kstart = 0, kend = 0, vstart;
     sc_ws(sc);
     if (sc->i >= sc->n)
-      return;
-    if (sc->s[sc->i] == close) {
+      return sc_fail(sc, "the line ends inside a value");
+    if (first && sc->s[sc->i] == close) {
       sc->i++;
-      return;
-    }
-    if (sc->s[sc->i] == ',') {
-      sc->i++;
-      sc_ws(sc);
+      return 0;
     }
     if (is_obj) {
+      if (sc->s[sc->i] != '"')
+        return sc_fail(sc, "expected a \"key\"");
       kstart = sc->i;
-      sc_string(sc);
+      if (sc_string(sc))
+        return -1;
       kend = sc->i;
       sc_ws(sc);
-      if (sc->i < sc->n && sc->s[sc->i] == ':')
-        sc->i++;
+      if (sc->i >= sc->n || sc->s[sc->i] != ':')
+        return sc_fail(sc, sc->i >= sc->n ? "the line ends inside a value"
+                                          : "expected ':'");
+      sc->i++;
       sc_ws(sc);
     }
     vstart = sc->i;
-    sc_value(sc, depth + 1);
+    if (sc_value(sc, depth + 1))
+      return -1;
     if (is_obj && depth == 0 && kend - kstart == 4 &&
         memcmp(sc->s + kstart, "\"id\"", 4) == 0) {
       sc->id_start = vstart;     /* the last one wins, as in json-c */
       sc->id_end = sc->i;
     }
+    sc_ws(sc);
+    if (sc->i >= sc->n)
+      return sc_fail(sc, "the line ends inside a value");
+    if (sc->s[sc->i] == close) {
+      sc->i++;
+      return 0;
+    }
+    if (sc->s[sc->i] != ',')
+      return sc_fail(sc, is_obj ? "expected ',' or '}'"
+                                : "expected ',' or ']'");
+    sc->i++;
+    first = 0;
   }
 }
 
-static void sc_value(struct scan *sc, int depth)
+static int sc_literal(struct scan *sc, const char *lit)
 {
-  size_t before = sc->i;
+  size_t n = strlen(lit);
 
-  if (sc->i >= sc->n || depth > 200)
-    return;
+  if (sc->n - sc->i < n || memcmp(sc->s + sc->i, lit, n) != 0)
+    return sc_fail(sc, "unexpected character");
+  sc->i += n;
+  return 0;
+}
+
+static int sc_value(struct scan *sc, int depth)
+{
+  if (sc->i >= sc->n)
+    return sc_fail(sc, "the line ends inside a value");
   switch (sc->s[sc->i]) {
   case '"':
-    sc_string(sc);
-    break;
+    return sc_string(sc);
   case '{':
   case '[':
-    sc_container(sc, depth);
-    break;
-  case '-':
-  case '0': case '1': case '2': case '3': case '4':
-  case '5': case '6': case '7': case '8': case '9':
-    sc_number(sc);
-    break;
-  default:        /* true, false, null */
-    while (sc->i < sc->n && sc->s[sc->i] >= 'a' && sc->s[sc->i] <= 'z')
-      sc->i++;
+    return sc_container(sc, depth);
+  case 't':
+    return sc_literal(sc, "true");
+  case 'f':
+    return sc_literal(sc, "false");
+  case 'n':
+    return sc_literal(sc, "null");
+  default:
+    if (sc->s[sc->i] == '-' || isdig(sc->s[sc->i]))
+      return sc_number(sc);
+    return sc_fail(sc, "unexpected character");
   }
-  if (sc->i == before)
-    sc->i++;      /* never loop on text json-c should have refused */
+}
+
+/* Validates a whole text holding one JSON value. */
+static int sc_text(struct scan *sc, const char *s, size_t n)
+{
+  memset(sc, 0, sizeof *sc);
+  sc->s = s;
+  sc->n = n;
+  sc_ws(sc);
+  if (sc_value(sc, 0))
+    return -1;
+  sc_ws(sc);
+  if (sc->i != n)
+    return sc_fail(sc, "text after the value");
+  return 0;
 }
 
 /* Copies the id's raw text without insignificant whitespace. */
@@ -1041,7 +1132,7 @@ rpol_status rpol_input_decode(rpol_input *in, const char *json, size_t len)
   json_object *root, *v;
   struct scan sc;
   struct dctx c;
-  size_t i, end;
+  size_t i;
   long bad;
   int code, sub, rc;
   char gbuf[64];
@@ -1076,46 +1167,37 @@ rpol_status rpol_input_decode(rpol_input *in, const char *json, size_t len)
     input_seterr(in, "line too long");
     return RPOL_EINPUT;
   }
-  json_tokener_reset(in->tok);
-  root = json_tokener_parse_ex(in->tok, json, (int)len);
-  end = root ? json_tokener_get_parse_end(in->tok) : 0;
-  while (root && end < len && (json[end] == ' ' || json[end] == '\t'))
-    end++;
-  if (!root || end != len) {
-    enum json_tokener_error e = json_tokener_get_error(in->tok);
-    if (!root && e == json_tokener_continue)
-      input_seterr(in, "invalid JSON: the line ends inside a value");
-    else if (!root)
-      input_seterr(in, "invalid JSON: %s at byte %zu",
-                   json_tokener_error_desc(e),
-                   json_tokener_get_parse_end(in->tok) + 1);
-    else
-      input_seterr(in, "invalid JSON: text after the object at byte %zu",
-                   end + 1);
-    return decode_fail(in, root);
-  }
-  if (!json_object_is_type(root, json_type_object)) {
-    got(root, gbuf, sizeof gbuf);
-    input_seterr(in, "expected a JSON object per line, got %s", gbuf);
-    return decode_fail(in, root);
-  }
-
-  memset(&sc, 0, sizeof sc);
-  sc.s = json;
-  sc.n = len;
-  sc.bad_surrogate = -1;
-  sc_ws(&sc);
-  sc_value(&sc, 0);
+  /* Validate strictly first; the id is echoed even in the error record
+   * of an invalid line when it was read before the fault. */
+  rc = sc_text(&sc, json, len);
   if (sc.id_end > sc.id_start) {
     in->id = copy_id(in, json, sc.id_start, sc.id_end);
     if (!in->id) {
       input_seterr(in, "out of memory");
-      return decode_fail(in, root);
+      return RPOL_EINPUT;
     }
   }
-  if (sc.bad_surrogate >= 0) {
-    input_seterr(in, "invalid JSON: lone surrogate escape %.6s at byte %ld",
-                 json + sc.bad_surrogate, sc.bad_surrogate + 1);
+  if (rc) {
+    input_seterr(in, "invalid JSON: %s at byte %zu", sc.err, sc.err_at + 1);
+    return RPOL_EINPUT;
+  }
+  for (i = 0; json[i] == ' ' || json[i] == '\t'; i++)
+    ;
+  if (json[i] != '{') {
+    input_seterr(in, "expected a JSON object per line, got %s",
+                 json[i] == '[' ? "an array"
+                 : json[i] == '"' ? "a string"
+                 : json[i] == 't' ? "true"
+                 : json[i] == 'f' ? "false"
+                 : json[i] == 'n' ? "null" : "a number");
+    return RPOL_EINPUT;
+  }
+  json_tokener_reset(in->tok);
+  root = json_tokener_parse_ex(in->tok, json, (int)len);
+  if (!root || json_tokener_get_parse_end(in->tok) != len) {
+    /* valid JSON that json-c cannot take (too large, out of memory) */
+    input_seterr(in, "invalid JSON: %s",
+                 json_tokener_error_desc(json_tokener_get_error(in->tok)));
     return decode_fail(in, root);
   }
 
@@ -1165,6 +1247,10 @@ rpol_status rpol_input_decode(rpol_input *in, const char *json, size_t len)
     rc = lookup(in, f, root, &v);
     if (rc < 0)
       return decode_fail(in, root);
+    if (rc > 0 && f->required) {
+      input_seterr(in, "%s: required field is missing", f->path);
+      return decode_fail(in, root);
+    }
     if (rc == 0) {
       memset(&in->slots[s->f_currency], 0, sizeof in->slots[0]);
       if (dec_scalar(&c, f->path, RPOL_K_CURRENCY, -1, v,
@@ -1435,20 +1521,17 @@ rpol_status rpol_input_set_json(rpol_input *in, rpol_slot_id s,
   sub = &in->pol->subs[in->sub];
   if (utf8_check(json, len) >= 0)
     return set_bad(in, f, "invalid UTF-8");
+  if (sc_text(&sc, json, len)) {
+    input_seterr(in, "%s: invalid JSON: %s at byte %zu", f->path, sc.err,
+                 sc.err_at + 1);
+    in->ok = 0;
+    return RPOL_EINPUT;
+  }
   json_tokener_reset(in->tok);
   v = json_tokener_parse_ex(in->tok, json, (int)len);
   if (!v || json_tokener_get_parse_end(in->tok) != len) {
     json_object_put(v);
     return set_bad(in, f, "invalid JSON");
-  }
-  memset(&sc, 0, sizeof sc);
-  sc.s = json;
-  sc.n = len;
-  sc.bad_surrogate = -1;
-  sc_value(&sc, 1);
-  if (sc.bad_surrogate >= 0) {
-    json_object_put(v);
-    return set_bad(in, f, "invalid JSON: lone surrogate escape");
   }
   c.pol = in->pol;
   c.sub = sub;
