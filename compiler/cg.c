@@ -1841,7 +1841,8 @@ static LLVMValueRef sv_has(struct cg *g, struct setv *sv, struct val x)
   }
 }
 
-/* `count` elements of `esize` bytes from res->scratch, 8-aligned; running
+/* `count` elements of `esize` bytes from res->scratch, 16-aligned (as the
+ * interpreter allocates, so both run out alike); running
  * out is an overflow at loc. */
 static LLVMValueRef scratch_alloc(struct cg *g, LLVMValueRef count,
                                   long long esize, int loc)
@@ -1851,8 +1852,8 @@ static LLVMValueRef scratch_alloc(struct cg *g, LLVMValueRef count,
   LLVMValueRef base = load_field(g, g->res, g->resp, RS_SCRATCH, g->p8);
   LLVMValueRef al, need, room;
 
-  al = LLVMBuildAnd(g->b, LLVMBuildAdd(g->b, used, ci64(g, 7), ""),
-                    ci64(g, -8), "");
+  al = LLVMBuildAnd(g->b, LLVMBuildAdd(g->b, used, ci64(g, 15), ""),
+                    ci64(g, -16), "");
   need = LLVMBuildMul(g->b, count, ci64(g, esize), "");
   room = LLVMBuildSub(g->b, cap, al, "");
   fail_if(g, LLVMBuildICmp(g->b, LLVMIntSGT, need, room, ""),
@@ -2149,6 +2150,16 @@ static LLVMValueRef call_body(struct cg *g, LLVMValueRef fn)
   return LLVMBuildCall2(g->b, LLVMGlobalGetValueType(fn), fn, args, 4, "");
 }
 
+static void clear_output(struct cg *g, int k)
+{
+  LLVMValueRef outs = load_field(g, g->res, g->resp, RS_OUT, g->pslot);
+  LLVMValueRef tr = load_field(g, g->res, g->resp, RS_TRACE,
+                               LLVMPointerType(g->i32, 0));
+
+  store_field(g, g->slot, slot_at(g, outs, k), SL_PRESENT, ci8(g, 0));
+  LLVMBuildStore(g->b, ci32(g, -1), index_ptr(g, g->i32, tr, ci64(g, k)));
+}
+
 /* Clears outputs [from, n): not reported, trace -1. */
 static void clear_outputs(struct cg *g, int from)
 {
@@ -2228,6 +2239,11 @@ static LLVMValueRef gen_evaluator(struct cg *g)
     rc = call_body(g, g->out_fns[k]);
     propagate_top(g, rc, phi, errbb);
   }
+  /* shipping_refund and duties_refund are reported only when the policy
+   * decides them (§12); their defaults still fed refund_amount. */
+  for (k = OUT_SHIPPING_REFUND; k <= OUT_DUTIES_REFUND; k++)
+    if (k < p->noutputs && !p->outputs[k]->u.output.decided_by)
+      clear_output(g, k);
   LLVMBuildRet(g->b, ci32(g, RPOL_DECIDED));
   end_function(g);
   return fn;
