@@ -1492,6 +1492,190 @@ static void check_cycles(struct sctx *c)
   }
 }
 
+/* -------------------------------------------------------- private copies */
+
+/* Declarations of the prelude and of modules are shared by every program
+ * of a session, yet several (sema) fields belong to one program: which
+ * decide block decides `eligible`, the member list of an extended enum,
+ * input slots, case ids.  Back ends read those fields directly, and the
+ * interpreter runs the policies of a bundle alternately, so each program
+ * gets its own copy of every file but the policy itself (parsing once,
+ * checking per program).  The copies keep their spans, so locations and
+ * diagnostics are those of the source. */
+
+static struct expr *copy_expr(struct arena *a, const struct expr *e);
+
+static struct expr **copy_exprs(struct arena *a, struct expr **v, int n)
+{
+  if (!v)
+    return NULL;
+  struct expr **r = arena_alloc(a, sizeof *r * (n + 1));
+  for (int i = 0; i < n; i++)
+    r[i] = copy_expr(a, v[i]);
+  return r;
+}
+
+static struct expr *copy_expr(struct arena *a, const struct expr *e)
+{
+  if (!e)
+    return NULL;
+  struct expr *n = arena_alloc(a, sizeof *n);
+  *n = *e;
+  n->type = NULL;
+  n->ref = (struct expr_ref){0};
+  n->expansion = NULL;
+  n->from_number = 0;
+  n->is_const = 0;
+  switch (e->kind) {
+  case EX_UNARY:
+    n->u.unary.operand = copy_expr(a, e->u.unary.operand);
+    break;
+  case EX_BINARY:
+  case EX_OF:
+  case EX_COALESCE:
+    n->u.bin.lhs = copy_expr(a, e->u.bin.lhs);
+    n->u.bin.rhs = copy_expr(a, e->u.bin.rhs);
+    break;
+  case EX_IN:
+    n->u.in.elem = copy_expr(a, e->u.in.elem);
+    n->u.in.set = copy_expr(a, e->u.in.set);
+    break;
+  case EX_IF:
+    n->u.cond.cond = copy_expr(a, e->u.cond.cond);
+    n->u.cond.then = copy_expr(a, e->u.cond.then);
+    n->u.cond.els = copy_expr(a, e->u.cond.els);
+    break;
+  case EX_CALL:
+    n->u.call.args = copy_exprs(a, e->u.call.args, e->u.call.nargs);
+    break;
+  case EX_SET:
+    n->u.set.elems = copy_exprs(a, e->u.set.elems, e->u.set.n);
+    break;
+  default:
+    break;
+  }
+  return n;
+}
+
+static struct case_ **copy_cases(struct arena *a, struct case_ **v, int n)
+{
+  if (!v)
+    return NULL;
+  struct case_ **r = arena_alloc(a, sizeof *r * (n + 1));
+  for (int i = 0; i < n; i++) {
+    if (!v[i])
+      continue;
+    r[i] = arena_alloc(a, sizeof *r[i]);
+    *r[i] = *v[i];
+    r[i]->cond = copy_expr(a, v[i]->cond);
+    r[i]->value = copy_expr(a, v[i]->value);
+  }
+  return r;
+}
+
+static struct assign *copy_assigns(struct arena *a, struct assign *v, int n)
+{
+  if (!v)
+    return NULL;
+  struct assign *r = arena_alloc(a, sizeof *r * (n + 1));
+  for (int i = 0; i < n; i++) {
+    r[i] = v[i];
+    r[i].target_expr = copy_expr(a, v[i].target_expr);
+    r[i].value = copy_expr(a, v[i].value);
+  }
+  return r;
+}
+
+static struct decl *copy_decl(struct arena *a, const struct decl *d,
+                              struct file *f)
+{
+  struct decl *n = arena_alloc(a, sizeof *n);
+  *n = *d;
+  n->file = f;
+  n->cycle_mark = 0;
+  switch (d->kind) {
+  case D_ENUM:
+  case D_EXTEND:
+    n->u.enm.all = NULL;
+    n->u.enm.nall = 0;
+    n->u.enm.base = NULL;
+    break;
+  case D_INPUT:
+    n->u.input.deflt = copy_expr(a, d->u.input.deflt);
+    n->u.input.type = NULL;
+    break;
+  case D_OUTPUT:
+    n->u.output.deflt = copy_expr(a, d->u.output.deflt);
+    n->u.output.type = NULL;
+    n->u.output.decided_by = NULL;
+    break;
+  case D_CONST:
+  case D_LET:
+  case D_REGION:
+    n->u.value.init = copy_expr(a, d->u.value.init);
+    n->u.value.type = NULL;
+    break;
+  case D_FN:
+  case D_EXTERN:
+    if (d->u.fn.params) {
+      n->u.fn.params = arena_alloc(a, sizeof *n->u.fn.params *
+                                   (d->u.fn.nparams + 1));
+      memcpy(n->u.fn.params, d->u.fn.params,
+             sizeof *n->u.fn.params * d->u.fn.nparams);
+    }
+    n->u.fn.body = copy_expr(a, d->u.fn.body);
+    n->u.fn.cases = copy_cases(a, d->u.fn.cases, d->u.fn.ncases);
+    n->u.fn.result = NULL;
+    break;
+  case D_DECIDE:
+    n->u.decide.cases = copy_cases(a, d->u.decide.cases, d->u.decide.ncases);
+    n->u.decide.output = NULL;
+    break;
+  case D_TEST:
+    n->u.test.given = copy_assigns(a, d->u.test.given, d->u.test.ngiven);
+    n->u.test.expect = copy_assigns(a, d->u.test.expect, d->u.test.nexpect);
+    break;
+  default:
+    break;
+  }
+  return n;
+}
+
+static struct file *copy_file(struct arena *a, const struct file *f)
+{
+  struct file *n = arena_alloc(a, sizeof *n);
+  *n = *f;
+  n->for_set = copy_expr(a, f->for_set);
+  n->for_subject = copy_expr(a, f->for_subject);
+  n->decls = arena_alloc(a, sizeof *n->decls * (f->ndecls + 1));
+  for (int i = 0; i < f->ndecls; i++)
+    n->decls[i] = f->decls[i] ? copy_decl(a, f->decls[i], n) : NULL;
+  return n;
+}
+
+/* Replaces files[0..n) but `keep` (and test files) by private copies, and
+ * points the copies' `use` declarations at the copies. */
+static void privatize(struct sctx *c, struct file **files, int n,
+                      const struct file *keep)
+{
+  struct file **orig = arena_alloc(c->a, sizeof *orig * (n + 1));
+  memcpy(orig, files, sizeof *orig * n);
+  for (int i = 0; i < n; i++)
+    if (files[i] != keep && files[i]->kind != FILE_TESTS)
+      files[i] = copy_file(c->a, files[i]);
+  for (int i = 0; i < n; i++)
+    for (int k = 0; k < files[i]->ndecls; k++) {
+      struct decl *d = files[i]->decls[k];
+      if (!d || d->kind != D_USE || !d->u.use.target)
+        continue;
+      for (int j = 0; j < n; j++)
+        if (orig[j] == d->u.use.target) {
+          d->u.use.target = files[j];
+          break;
+        }
+    }
+}
+
 /* ----------------------------------------------------------- assembly */
 
 static void alloc_infos(struct sctx *c)
@@ -1665,6 +1849,7 @@ static struct program *run(struct session *s, struct file *root,
     }
   c->files = (struct file **)order.items;
   c->nfiles = order.len;
+  privatize(c, c->files, c->nfiles, root);
   p->files = c->files;
   p->nfiles = c->nprog_files;
   p->test_files = c->files + c->nprog_files;
@@ -1834,95 +2019,8 @@ int sema_is_country(struct session *s, int country)
   return find_table(s, "country", &k, t) != NULL;
 }
 
-/* ----------------------------------------------------- program views */
-
-static void fix_cases(struct case_ **cases, int n)
-{
-  for (int i = 0; i < n; i++)
-    if (cases[i]) {
-      sema_walk_fix_members(cases[i]->cond);
-      sema_walk_fix_members(cases[i]->value);
-    }
-}
-
 void sema_select_program(struct session *s, struct program *p)
 {
-  if (!s || !p)
-    return;
-  struct arena *a = &s->arena;
-  /* Member lists: own members, then extensions in file order. */
-  for (int i = 0; i < p->nenums; i++) {
-    struct decl *e = p->enums[i];
-    int n = e->u.enm.nmembers;
-    for (int f = 0; f < p->nfiles; f++)
-      for (int k = 0; k < p->files[f]->ndecls; k++) {
-        struct decl *x = p->files[f]->decls[k];
-        if (x && x->kind == D_EXTEND && x->u.enm.base == e)
-          n += x->u.enm.nmembers;
-      }
-    const char **all = arena_alloc(a, sizeof *all * (n + 1));
-    int nall = 0;
-    for (int k = 0; k < e->u.enm.nmembers; k++)
-      all[nall++] = e->u.enm.members[k];
-    for (int f = 0; f < p->nfiles; f++)
-      for (int k = 0; k < p->files[f]->ndecls; k++) {
-        struct decl *x = p->files[f]->decls[k];
-        if (x && x->kind == D_EXTEND && x->u.enm.base == e)
-          for (int j = 0; j < x->u.enm.nmembers; j++)
-            all[nall++] = x->u.enm.members[j];
-      }
-    e->u.enm.all = all;
-    e->u.enm.nall = nall;
-  }
-  for (int i = 0; i < p->ninputs; i++)
-    p->inputs[i]->u.input.slot = i;
-  for (int i = 0; i < p->noutputs; i++) {
-    p->outputs[i]->u.output.index = i;
-    p->outputs[i]->u.output.decided_by = NULL;
-  }
-  for (int i = 0; i < p->nlets; i++)
-    p->lets[i]->u.value.index = i;
-  for (int i = 0; i < p->nexterns; i++)
-    p->externs[i]->u.fn.index = i;
-  for (int i = 0; i < p->ncases; i++)
-    p->cases[i]->id = i;
-  /* Decisions and member references of the user's files. */
-  for (int f = 0; f < p->nfiles + p->ntest_files; f++) {
-    struct file *file = f < p->nfiles ? p->files[f] :
-                        p->test_files[f - p->nfiles];
-    if (file->kind == FILE_PRELUDE)
-      continue;
-    if (file->for_set)
-      sema_walk_fix_members(file->for_set);
-    for (int k = 0; k < file->ndecls; k++) {
-      struct decl *d = file->decls[k];
-      if (!d)
-        continue;
-      switch (d->kind) {
-      case D_DECIDE:
-        if (d->u.decide.output && file == p->policy)
-          d->u.decide.output->u.output.decided_by = d;
-        fix_cases(d->u.decide.cases, d->u.decide.ncases);
-        break;
-      case D_CONST: case D_LET: case D_REGION:
-        sema_walk_fix_members(d->u.value.init);
-        break;
-      case D_FN:
-        sema_walk_fix_members(d->u.fn.body);
-        fix_cases(d->u.fn.cases, d->u.fn.ncases);
-        break;
-      case D_INPUT:
-        sema_walk_fix_members(d->u.input.deflt);
-        break;
-      case D_TEST:
-        for (int j = 0; j < d->u.test.ngiven; j++)
-          sema_walk_fix_members(d->u.test.given[j].value);
-        for (int j = 0; j < d->u.test.nexpect; j++)
-          sema_walk_fix_members(d->u.test.expect[j].value);
-        break;
-      default:
-        break;
-      }
-    }
-  }
+  (void)s;
+  (void)p;
 }

@@ -28,14 +28,12 @@ int sema_check_module(struct session *s, struct file *module);
  * the later file's `for`).  programs are in file-name order. */
 int sema_check_bundle(struct session *s, struct program **programs, int n);
 
-/* Declarations are shared between the programs of a session (the prelude,
- * and modules that several policies of a bundle use), and a few (sema)
- * fields depend on the program: enum member lists and member numbers
- * (`extend` differs between policies), input slots, output indexes and
- * decided_by, let and extern indexes, case ids.  sema_check_policy leaves
- * them as the program it returns needs them; a back end that works on
- * several programs calls this before it reads each one.  Allocates a
- * little in the session arena. */
+/* Each program owns private copies of the prelude and module files it
+ * reads (p->files), so that the (sema) fields that depend on the program
+ * (who decides an output, enum member lists after `extend`, input slots,
+ * case ids) never change under another program of the same session.
+ * Selecting a program before reading it is therefore not needed; this
+ * does nothing and stays for callers written against the first API. */
 void sema_select_program(struct session *s, struct program *p);
 
 /* Currency exponent from the prelude table, -1 if not ISO 4217. */

@@ -511,6 +511,45 @@ static void set_member(struct expr *e, struct decl *enm, int ix)
   e->is_const = 1;
 }
 
+/* When a declared name hides a member or code that the context wanted
+ * (§5.2 looks up declared names first), says so: "; 'opened' is the let
+ * declared at F:L:C, ...: write 'Condition.opened'".  "" otherwise. */
+static const char *shadow_hint(struct sctx *c, const struct expr *e,
+                               const struct type *want)
+{
+  if (!e || e->kind != EX_NAME || !want || !e->u.name)
+    return "";
+  const char *n = e->u.name;
+  const char *what = NULL;
+  struct span at = e->span;
+  switch (e->ref.kind) {
+  case REF_PARAM:
+    what = "parameter";
+    at = e->ref.decl->u.fn.params[e->ref.index].span;
+    break;
+  case REF_LET: what = "let"; break;
+  case REF_CONST: what = "const"; break;
+  case REF_REGION: what = "region"; break;
+  case REF_OUTPUT: what = "output"; break;
+  default: return "";
+  }
+  if (e->ref.kind != REF_PARAM && e->ref.decl)
+    at = e->ref.decl->name_span.end > e->ref.decl->name_span.start ?
+         e->ref.decl->name_span : e->ref.decl->span;
+  const char *fix = NULL;
+  if (want->kind == TY_ENUM && sema_member_index(c, want->enm, n, 1) >= 0)
+    fix = arena_printf(c->a, "%s.%s", want->enm->name, n);
+  else if (want == &type_country && code_is_country(c, n))
+    fix = "a set literal such as {DE}, or rename it";
+  else if (want == &type_currency && code_is_currency(c, n))
+    fix = "another name for it";
+  if (!fix)
+    return "";
+  return arena_printf(c->a, "; '%s' is the %s at %s (declared names come "
+                      "first): write '%s'", n, what,
+                      source_loc(&c->s->sources, at), fix);
+}
+
 static const struct type *use_decl(struct sctx *c, struct expr *e,
                                    struct decl *d)
 {
@@ -790,9 +829,13 @@ static const struct type *check_compare(struct sctx *c, struct expr *e)
                "mean '%s %s %s'?", tyname(c, tl), tyname(c, tr),
                sema_expr_text(c, r), op == BIN_EQ ? "in" : "not in",
                sema_expr_text(c, l));
-    else
+    else {
+      const char *h = shadow_hint(c, r, tl);
+      if (!*h)
+        h = shadow_hint(c, l, tr);
       sema_err(c, e->u.bin.op_span, "type mismatch: cannot compare %s "
-               "with %s", tyname(c, tl), tyname(c, tr));
+               "with %s%s", tyname(c, tl), tyname(c, tr), h);
+    }
     return &type_bool;
   }
   if (is_set(t)) {
@@ -1085,10 +1128,10 @@ static const struct type *check_set(struct sctx *c, struct expr *e,
   int n = e->u.set.n;
   const struct type *ew = want && want->kind == TY_SET && want->elem &&
                           !is_num(want->elem) ? want->elem : NULL;
+  e->is_const = 1;
   if (n == 0)
     return want && want->kind == TY_SET && !sema_untyped(want) ?
            want : &type_emptyset;
-  e->is_const = 1;
   /* Elements whose type is their own first, the others with it. */
   const struct type *t = ew;
   for (int pass = 0; pass < 2; pass++)
@@ -1100,48 +1143,56 @@ static const struct type *check_set(struct sctx *c, struct expr *e,
       if (!t && !is_err(tx) && !sema_untyped(tx))
         t = tx;
     }
-  struct expr *first = NULL;
   int bad = 0;
   for (int i = 0; i < n; i++) {
     struct expr *x = e->u.set.elems[i];
     e->is_const &= x->is_const;
     if (is_err(x->type)) {
       bad = 1;
-      continue;
-    }
-    if (x->type->kind == TY_SET || x->type->kind == TY_EMPTYSET) {
+    } else if (x->type->kind == TY_SET || x->type->kind == TY_EMPTYSET) {
       sema_err(c, x->span, "sets cannot contain sets; use '+' for the "
                "union of two sets");
       bad = 1;
-      continue;
-    }
-    if (x->type->kind == TY_VERDICT) {
+    } else if (x->type->kind == TY_VERDICT) {
       sema_err(c, x->span, "sets cannot hold verdicts");
       bad = 1;
-      continue;
-    }
-    if (!first) {
-      first = x;
-      continue;
-    }
-    if (!t)
-      continue;      /* all untyped so far: numbers */
-    if (!settle(c, x, t) || x->type != t) {
-      if (!is_err(x->type)) {
-        sema_err(c, x->span, "set elements must have one type: %s here, "
-                 "%s before", tyname(c, x->type), tyname(c, t));
-        bad = 1;
-      }
     }
   }
+  if (!bad && t)
+    for (int i = 0; i < n && !bad; i++) {
+      struct expr *x = e->u.set.elems[i];
+      if (settle(c, x, t) && x->type == t)
+        continue;
+      /* Blame a declared name that hides a member of the other type. */
+      struct expr *y = x;
+      const char *h = "";
+      const struct type *other = t;
+      for (int k = 0; k < n && !*h; k++) {
+        struct expr *z = e->u.set.elems[k];
+        if (z->type == t)
+          continue;
+        h = shadow_hint(c, z, t);
+        if (*h)
+          y = z;
+      }
+      for (int k = 0; k < n && !*h; k++) {
+        struct expr *z = e->u.set.elems[k];
+        if (z->type != t || z->kind != EX_NAME)
+          continue;
+        h = shadow_hint(c, z, x->type);
+        if (*h) {
+          y = z;
+          other = x->type;
+        }
+      }
+      sema_err(c, y->span, "set elements must have one type: %s here, %s "
+               "elsewhere%s", tyname(c, y->type), tyname(c, other), h);
+      bad = 1;
+    }
   if (bad)
     return &type_error;
   if (!t)
     t = &type_number;     /* a set of untyped numbers */
-  else
-    for (int i = 0; i < n; i++)
-      if (!settle(c, e->u.set.elems[i], t))
-        return &type_error;
   return type_set(c->a, t);
 }
 
@@ -1446,8 +1497,8 @@ const struct type *sema_expect(struct sctx *c, struct expr *e,
     sema_err(c, e->span, "%s must be money, found int ('*' and '/' of "
              "plain numbers make an int)", what);
   else
-    sema_err(c, e->span, "%s must be %s, found %s", what, tyname(c, want),
-             tyname(c, t));
+    sema_err(c, e->span, "%s must be %s, found %s%s", what,
+             tyname(c, want), tyname(c, t), shadow_hint(c, e, want));
   e->type = &type_error;
   return e->type;
 }
@@ -1743,57 +1794,4 @@ int sema_fold_countries(struct sctx *c, const struct expr *e,
                         unsigned char *set)
 {
   return fold_countries(c, e, set, 0);
-}
-
-/* Re-numbers member references after the member lists changed for another
- * program of the bundle (see sema_select_program). */
-void sema_walk_fix_members(struct expr *e)
-{
-  while (e) {
-    if ((e->kind == EX_NAME || e->kind == EX_QUALIFIED) &&
-        e->ref.kind == REF_MEMBER && e->ref.decl) {
-      const char *m = e->kind == EX_NAME ? e->u.name : e->u.qual.member;
-      int ix = -1;
-      struct decl *enm = e->ref.decl;
-      for (int i = 0; i < enm->u.enm.nall; i++)
-        if (strcmp(enm->u.enm.all[i], m) == 0) {
-          ix = i;
-          break;
-        }
-      if (ix >= 0)
-        e->ref.index = ix;
-    }
-    if (e->expansion)
-      sema_walk_fix_members(e->expansion);
-    switch (e->kind) {
-    case EX_UNARY:
-      e = e->u.unary.operand;
-      continue;
-    case EX_BINARY:
-    case EX_OF:
-    case EX_COALESCE:
-      sema_walk_fix_members(e->u.bin.lhs);
-      e = e->u.bin.rhs;
-      continue;
-    case EX_IN:
-      sema_walk_fix_members(e->u.in.elem);
-      e = e->u.in.set;
-      continue;
-    case EX_IF:
-      sema_walk_fix_members(e->u.cond.cond);
-      sema_walk_fix_members(e->u.cond.then);
-      e = e->u.cond.els;
-      continue;
-    case EX_CALL:
-      for (int i = 0; i < e->u.call.nargs; i++)
-        sema_walk_fix_members(e->u.call.args[i]);
-      return;
-    case EX_SET:
-      for (int i = 0; i < e->u.set.n; i++)
-        sema_walk_fix_members(e->u.set.elems[i]);
-      return;
-    default:
-      return;
-    }
-  }
 }

@@ -106,7 +106,6 @@ int sema_member_index(struct sctx *c, struct decl *enm, const char *name,
 const char *sema_expr_text(struct sctx *c, const struct expr *e);
 int sema_fold_countries(struct sctx *c, const struct expr *e,
                         unsigned char *set);
-void sema_walk_fix_members(struct expr *e);
 void sema_check_date(struct sctx *c, struct expr *e);
 
 #endif
