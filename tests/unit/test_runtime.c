@@ -45,9 +45,18 @@
   "\"RefundTrigger\":[\"immediate\",\"first_scan\",\"receipt\","            \
   "\"inspection\"]"
 
-#define HEADER                                                             \
+/* The runtime refuses metadata of another prelude schema, so the test
+ * artifact claims the runtime's own. */
+#ifdef RPOL_SCHEMA_HASH
+#define TEST_SCHEMA RPOL_SCHEMA_HASH
+#else
+#define TEST_SCHEMA "00ff"
+#endif
+
+#define HEADER HEADER_H(TEST_SCHEMA)
+#define HEADER_H(HASH)                                                     \
   "{\"format\":\"rpol-artifact\",\"abi\":1,\"compiler\":\"rpolc 0.1.0\","  \
-  "\"schema_hash\":\"00ff\","                                               \
+  "\"schema_hash\":\"" HASH "\","                                           \
   "\"sources\":[{\"path\":\"p/acme.rpol\",\"sha256\":\"ab\"}],"            \
   "\"currencies\":{\"EUR\":2,\"JPY\":0,\"KWD\":3,\"USD\":2},"               \
   "\"countries\":[\"DE\",\"FR\",\"GB\",\"JP\",\"US\"],"                     \
@@ -119,15 +128,18 @@ static const char bundle_md[] =
   "{\"path\":\"request.date\",\"type\":\"date\",\"required\":true}],"
   "\"outputs\":[" STD_OUTPUTS("false") "]}]}";
 
-static const char us_only_md[] =
-  HEADER
-  "\"policies\":["
-  "{\"name\":\"us-only\",\"version\":\"1\",\"file\":\"p/us.rpol\","
-  "\"for\":[\"US\"],\"enums\":{" STD_ENUMS "},"
-  "\"inputs\":["
-  "{\"path\":\"customer.country\",\"type\":\"country\",\"required\":true},"
-  "{\"path\":\"order.currency\",\"type\":\"currency\",\"required\":true}],"
-  "\"outputs\":[" STD_OUTPUTS("false") "]}]}";
+#define US_POLICIES                                                        \
+  "\"policies\":["                                                         \
+  "{\"name\":\"us-only\",\"version\":\"1\",\"file\":\"p/us.rpol\","          \
+  "\"for\":[\"US\"],\"enums\":{" STD_ENUMS "},"                              \
+  "\"inputs\":["                                                           \
+  "{\"path\":\"customer.country\",\"type\":\"country\",\"required\":true}," \
+  "{\"path\":\"order.currency\",\"type\":\"currency\",\"required\":true}],"\
+  "\"outputs\":[" STD_OUTPUTS("false") "]}]}"
+
+static const char wrong_schema_md[] = HEADER_H("0bad") US_POLICIES;
+
+static const char us_only_md[] = HEADER US_POLICIES;
 
 enum {
   O_ELIGIBLE, O_REFUND_METHOD, O_PAYER, O_RESTOCKING, O_RETURN_SHIPPING,
@@ -234,6 +246,11 @@ static const struct rpol_artifact bundle_art = {
   bundle_md, sizeof bundle_md - 1, bundle_evals
 };
 static const rpol_eval_fn us_evals[] = {eval_rest};
+static const struct rpol_artifact wrong_schema_art
+    __attribute__((unused)) = {
+  RPOL_ARTIFACT_MAGIC, RPOL_ABI_VERSION, sizeof(struct rpol_artifact), 1,
+  wrong_schema_md, sizeof wrong_schema_md - 1, us_evals
+};
 static const struct rpol_artifact us_art = {
   RPOL_ARTIFACT_MAGIC, RPOL_ABI_VERSION, sizeof(struct rpol_artifact), 1,
   us_only_md, sizeof us_only_md - 1, us_evals
@@ -1092,7 +1109,8 @@ static void test_artifact_refusals(void **state)
     {"{\"format\":\"x\"}", "corrupted metadata: format: not*"},
     {"{\"format\":\"rpol-artifact\",\"abi\":2}",
      "corrupted metadata: abi: disagrees with the artifact header*"},
-    {"{\"format\":\"rpol-artifact\",\"abi\":1,\"currencies\":{\"EUR\":-1}}",
+    {"{\"format\":\"rpol-artifact\",\"abi\":1,\"schema_hash\":\""
+     TEST_SCHEMA "\",\"currencies\":{\"EUR\":-1}}",
      "corrupted metadata: currencies: a bad code or exponent*"},
   };
   size_t i;
@@ -1122,6 +1140,18 @@ static void test_artifact_refusals(void **state)
                                              &p), RPOL_EABI);
   assert_string_equal(rpol_errmsg(f->rt), "built for rpol ABI 2, this "
                       "runtime is ABI 1: rebuild with rpolc build");
+#ifdef RPOL_SCHEMA_HASH
+  {
+    char want[256];
+    assert_int_equal(rpol_policy_from_artifact(f->rt, &wrong_schema_art,
+                                               NULL, NULL, NULL, &p),
+                     RPOL_ESCHEMA);
+    snprintf(want, sizeof want, "policy built against prelude schema 0bad, "
+             "this runtime has schema %.16s: rebuild with rpolc build",
+             RPOL_SCHEMA_HASH);
+    assert_string_equal(rpol_errmsg(f->rt), want);
+  }
+#endif
   a = bundle_art;
   a.metadata_len = 5;
   assert_int_equal(rpol_policy_from_artifact(f->rt, &a, NULL, NULL, NULL,
