@@ -39,6 +39,7 @@
 #include <llvm-c/Transforms/PassBuilder.h>
 
 #include "cg.h"
+#include "sema.h"
 #include "../runtime/rpol_abi.h"
 #include "../runtime/value.h"
 
@@ -2611,6 +2612,10 @@ LLVMModuleRef cg_bundle_for(LLVMContextRef ctx, const struct layout *L,
   if (!g.err) {
     evals = cg_alloc(&g, (size_t)(L->nprogs + 1) * sizeof *evals);
     for (i = 0; evals && i < L->nprogs && !g.err; i++) {
+      /* Declarations of the prelude and of shared modules carry the
+       * numbering (slots, let and output indexes, enum members) of the
+       * program selected last: select each before reading it. */
+      sema_select_program(L->s, L->progs[i]);
       evals[i] = gen_program(&g, L->progs[i], i);
       if (evals[i])
         evals[i] = LLVMConstPointerCast(evals[i],
