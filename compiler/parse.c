@@ -27,7 +27,7 @@
 
 /* A file with more expression nodes than this is refused: it bounds the
  * memory a hostile 16 MiB file can make the frontend use. */
-#define PARSE_MAX_NODES 1000000L
+#define PARSE_MAX_NODES 500000L
 
 const char *const parse_reserved_words[] = {
   "policy", "version", "for", "use", "module", "region", "const", "let",
@@ -812,6 +812,13 @@ struct file *parse_file(struct arena *a, struct diag_list *d,
     abort();
   }
   a->oom = &here;
+  /* source_add reported bad bytes (NUL, invalid UTF-8) already: they
+   * count against this file even where the scanner does not see them
+   * (inside strings and comments). */
+  for (i = 0; i < d->len; i++)
+    if (d->items[i].level == DIAG_ERROR && d->items[i].has_span &&
+        d->items[i].span.file == src->id)
+      f->syntax_errors++;
   if (rpol_yylex_init_extra(lx, &scanner) != 0) {
     a->oom = outer;
     diag_error_nospan(d, "%s: out of memory", src->path);

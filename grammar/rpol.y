@@ -20,6 +20,10 @@
 %define api.location.type {struct span}
 %define parse.error custom
 %define parse.lac full
+/* Reductions always check the lookahead, so that an `error` rule is
+ * reduced only once recovery has found a token that can follow it: its
+ * yyerrok then lets the next real error be reported, without cascades. */
+%define lr.default-reduction accepting
 %locations
 %param {yyscan_t scanner}
 %parse-param {struct parser *p}
@@ -76,7 +80,9 @@ struct lexer {
   uint32_t file;
   uint32_t eof_off;       /* where "end of file" is reported */
   int start_tok;          /* first token: which kind of file */
+  long ntok;              /* tokens returned so far */
   int prev, cur;          /* the last two tokens returned */
+  struct span prev_span, cur_span;
   int stopped;            /* 1: return STOP next, then only END */
   const char *pending;    /* a '{' after this keyword opens its block */
   struct span pending_at;
@@ -95,6 +101,7 @@ struct parser {
   long nnodes;
   int aborting;           /* the parse is being abandoned: stay quiet */
   int depth_reported;
+  long err_ntok;          /* lx->ntok at the last reported syntax error */
 };
 }
 
@@ -209,6 +216,16 @@ struct decl *parse_decl_table(struct parser *p, const char *name,
 
 static void rpol_yyerror(struct span *loc, yyscan_t scanner,
                          struct parser *p, const char *msg);
+
+/* An `error` rule was reduced.  If recovery skipped at least one token,
+ * the parser is back in step: report the next error (yyerrok).  If the
+ * very token that failed is accepted here, it is probably not where the
+ * author's mistake ends: keep bison's three-token silence. */
+#define RECOVERED()                                                          \
+  do {                                                                       \
+    if (p->lx->ntok > p->err_ntok)                                           \
+      yyerrok;                                                               \
+  } while (0)
 
 static struct vec vec_one(struct parser *p, void *item)
 {
@@ -360,7 +377,7 @@ decl
   | TEST STRING '{' given_opt expect_opt '}'
       { $$ = parse_decl_test(p, $2.s, @2, &$4, &$5, @$); }
   | error
-      { $$ = NULL; }
+      { $$ = NULL; RECOVERED(); }
   ;
 
 /* Prelude only: `country AD, AE` and `currency EUR 2, JPY 0`. */
@@ -438,7 +455,7 @@ case_list
 case_item
   : WHEN expr ARROW expr        { $$ = parse_case(p, @1, $2, $4); }
   | OTHERWISE ARROW expr        { $$ = parse_case(p, @1, NULL, $3); }
-  | error                       { $$ = NULL; }
+  | error                       { $$ = NULL; RECOVERED(); }
   ;
 
 mtexts
@@ -449,7 +466,7 @@ mtexts
 mtext
   : ident ':' STRING            { $$ = parse_mtext(p, $1.s, @1, $3.s); }
   | STRING ':' STRING           { $$ = parse_mtext(p, $1.s, @1, $3.s); }
-  | error                       { $$ = NULL; }
+  | error                       { $$ = NULL; RECOVERED(); }
   ;
 
 given_opt
@@ -464,7 +481,7 @@ given_list
 
 given_item
   : dotted '=' expr             { $$ = parse_assign(p, $1, NULL, @1, $3); }
-  | error                       { $$ = NULL; }
+  | error                       { $$ = NULL; RECOVERED(); }
   ;
 
 expect_opt
@@ -479,7 +496,7 @@ expect_list
 
 expect_item
   : ident '=' expect_value      { $$ = parse_assign(p, NULL, $1.s, @1, $3); }
-  | error                       { $$ = NULL; }
+  | error                       { $$ = NULL; RECOVERED(); }
   ;
 
 /* In `expect`, a bare `deny` or `review` checks only the verdict. */
@@ -814,7 +831,7 @@ static const char *report_expected(struct parser *p,
     if ((decl && (report_is_decl_kw(t) || t == YYSYMBOL_IDENT ||
                   t == YYSYMBOL_YYEOF)) ||
         (expr && report_is_expr_start(t)) || report_is_operator(t) ||
-        t == YYSYMBOL_YYerror)
+        t == YYSYMBOL_YYerror || t == YYSYMBOL_REQUIRED)
       continue;
     other++;
   }
@@ -827,7 +844,8 @@ static const char *report_expected(struct parser *p,
 
     if ((decl && (report_is_decl_kw(t) || t == YYSYMBOL_IDENT ||
                   t == YYSYMBOL_YYEOF)) ||
-        (expr && report_is_expr_start(t)) || t == YYSYMBOL_YYerror)
+        (expr && report_is_expr_start(t)) || t == YYSYMBOL_YYerror ||
+        t == YYSYMBOL_REQUIRED)
       continue;
     if (report_is_operator(t) && (other || decl || expr))
       continue;
@@ -858,6 +876,23 @@ static const char *report_closer(struct parser *p, const struct lexer *lx,
                       o->c == '(' ? ')' : '}', o->what, line, col);
 }
 
+/* For "expected X after Y" when the lookahead is on a later line: point
+ * just after Y, where X is missing, as clang does. */
+static struct span report_after_prev(struct parser *p, struct span at)
+{
+  struct span sp = p->lx->prev_span;
+  int l1, c1, l2, c2;
+
+  if (sp.end == 0 || sp.end > at.start)
+    return at;
+  source_linecol(p->src, sp.end, &l1, &c1);
+  source_linecol(p->src, at.start, &l2, &c2);
+  if (l1 == l2)
+    return at;
+  sp.start = sp.end;
+  return sp;
+}
+
 static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner,
                                  struct parser *p)
 {
@@ -879,6 +914,7 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner,
     p->aborting = 1;
     return 2;
   }
+  p->err_ntok = lx->ntok;
   n = yypcontext_expected_tokens(ctx, exp, YYNTOKENS);
   if (n < 0)
     n = 0;
@@ -893,19 +929,20 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner,
   } else if ((t == YYSYMBOL_YYEOF || report_is_decl_kw(t)) &&
              (closer = report_closer(p, lx, exp, n)) != NULL)
     parse_error(p, at, "%s", closer);
-  else if (report_has(exp, n, YYSYMBOL_ARROW))
-    parse_error(p, at, n == 1 ? "expected '=>' after 'otherwise'"
-                              : "expected '=>' after the condition of "
-                                "'when'");
   else if (t == YYTRANSLATE('=') && report_has(exp, n, YYSYMBOL_EQ))
     parse_error(p, at, "unexpected '=': to compare, write '=='");
+  else if (report_has(exp, n, YYSYMBOL_ARROW))
+    parse_error(p, report_after_prev(p, at),
+                n == 1 ? "expected '=>' after 'otherwise'"
+                       : "expected '=>' after the condition of 'when'");
   else if (report_is_comparison(t) && !report_has(exp, n, t) &&
            report_has(exp, n, YYTRANSLATE('+')))
     parse_error(p, at, "unexpected %s: comparisons do not chain, join "
                 "them with 'and'", what);
   else if (n == 1 && exp[0] == YYSYMBOL_STRING &&
            (lx->prev == DENY || lx->prev == REVIEW))
-    parse_error(p, at, "expected a reason code after '%s', as in "
+    parse_error(p, report_after_prev(p, at),
+                "expected a reason code after '%s', as in "
                 "'%s \"final_sale\"'", lx->prev == DENY ? "deny" : "review",
                 lx->prev == DENY ? "deny" : "review");
   else if ((list = report_expected(p, exp, n)) != NULL)
