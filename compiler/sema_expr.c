@@ -107,6 +107,45 @@ static int ctx_dep(struct sctx *c, const struct expr *e)
   }
 }
 
+/* Codes are short and dense (DX is one edit from DE, DJ, DK, ...): a
+ * suggestion is made only when one code is closer than all others. */
+static int edit_distance(const char *a, const char *b)
+{
+  int la = (int)strlen(a), lb = (int)strlen(b);
+  if (la > 8 || lb > 8)
+    return 99;
+  int d[9][9];
+  for (int i = 0; i <= la; i++)
+    d[i][0] = i;
+  for (int j = 0; j <= lb; j++)
+    d[0][j] = j;
+  for (int i = 1; i <= la; i++)
+    for (int j = 1; j <= lb; j++) {
+      int x = d[i - 1][j] + 1, y = d[i][j - 1] + 1;
+      int z = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+      d[i][j] = x < y ? (x < z ? x : z) : (y < z ? y : z);
+    }
+  return d[la][lb];
+}
+
+static const char *suggest_code(const char *name, const char *const *codes,
+                                int n)
+{
+  const char *best = NULL;
+  int bd = 99, ties = 0;
+  for (int i = 0; i < n; i++) {
+    int k = edit_distance(name, codes[i]);
+    if (k < bd) {
+      bd = k;
+      best = codes[i];
+      ties = 0;
+    } else if (k == bd) {
+      ties++;
+    }
+  }
+  return best && !ties && bd <= 1 ? best : NULL;
+}
+
 /* ----------------------------------------------------- type expressions */
 
 static const struct {
@@ -174,44 +213,13 @@ const struct type *sema_type(struct sctx *c, struct type_expr *te,
 
 /* ------------------------------------------------------------ literals */
 
-void sema_check_date(struct sctx *c, struct expr *e)
-{
-  struct source *src = source_get(&c->s->sources, e->span.file);
-  if (!src || e->span.end > src->len || e->span.end - e->span.start != 10)
-    return;
-  const char *t = src->text + e->span.start;
-  for (int i = 0; i < 10; i++) {
-    int dash = i == 4 || i == 7;
-    if (dash ? t[i] != '-' : (t[i] < '0' || t[i] > '9'))
-      return;     /* not the literal's own text: trust the parser */
-  }
-  int y = (t[0] - '0') * 1000 + (t[1] - '0') * 100 + (t[2] - '0') * 10 +
-          (t[3] - '0');
-  int m = (t[5] - '0') * 10 + (t[6] - '0');
-  int d = (t[8] - '0') * 10 + (t[9] - '0');
-  if (y < 1) {
-    sema_err(c, e->span, "invalid date '%.10s': dates run from 0001-01-01 "
-             "to 9999-12-31", t);
-  } else if (m < 1 || m > 12) {
-    sema_err(c, e->span, "invalid date '%.10s': there is no month %d", t, m);
-  } else if (!rpol_civil_valid(y, m, d)) {
-    int last = 31;
-    while (last > 28 && !rpol_civil_valid(y, m, last))
-      last--;
-    sema_err(c, e->span, "invalid date '%.10s': %.7s has %d days", t, t,
-             last);
-  } else {
-    e->u.days = rpol_days_from_civil(y, m, d);
-  }
-}
-
 static const struct type *check_money(struct sctx *c, struct expr *e)
 {
   const char *code = e->u.money.code ? e->u.money.code : "";
   int cur = rpol_currency_code(code);
   int exp = cur >= 0 ? c->cur_exp[cur] : -1;
   if (exp < 0) {
-    const char *sug = diag_suggest(code, c->currency_names,
+    const char *sug = suggest_code(code, c->currency_names,
                                    c->ncurrency_names);
     if (sug)
       sema_err(c, e->u.money.code_span, "unknown currency '%s' in money "
@@ -686,7 +694,11 @@ static const struct type *check_name(struct sctx *c, struct expr *e,
     return &type_currency;
   }
   /* Nothing: say what was expected and suggest the closest name. */
-  const char *sug = sema_suggest_name(c, n, want, 1);
+  const char *sug = want == &type_country ?
+      suggest_code(n, c->country_names, c->ncountry_names) :
+      want == &type_currency ?
+      suggest_code(n, c->currency_names, c->ncurrency_names) :
+      sema_suggest_name(c, n, want, 1);
   char hint[160] = "";
   if (sug)
     snprintf(hint, sizeof hint, "; did you mean '%s'?", sug);
@@ -970,7 +982,8 @@ static const struct type *check_binary(struct sctx *c, struct expr *e,
   switch (e->u.bin.op) {
   case BIN_AND:
   case BIN_OR: {
-    const char *w = e->u.bin.op == BIN_AND ? "'and'" : "'or'";
+    const char *w = e->u.bin.op == BIN_AND ? "an operand of 'and'" :
+                    "an operand of 'or'";
     sema_expect(c, e->u.bin.lhs, &type_bool, w);
     sema_expect(c, e->u.bin.rhs, &type_bool, w);
     e->is_const = e->u.bin.lhs->is_const && e->u.bin.rhs->is_const;
@@ -989,7 +1002,7 @@ static const struct type *check_unary(struct sctx *c, struct expr *e,
 {
   struct expr *o = e->u.unary.operand;
   if (e->u.unary.op == UN_NOT) {
-    sema_expect(c, o, &type_bool, "'not'");
+    sema_expect(c, o, &type_bool, "the operand of 'not'");
     e->is_const = o->is_const;
     return &type_bool;
   }
@@ -1185,8 +1198,12 @@ static const struct type *check_set(struct sctx *c, struct expr *e,
           other = x->type;
         }
       }
-      sema_err(c, y->span, "set elements must have one type: %s here, %s "
-               "elsewhere%s", tyname(c, y->type), tyname(c, other), h);
+      if (ew && other == ew && !*h)
+        sema_err(c, y->span, "this set holds %s values, found %s",
+                 tyname(c, ew), tyname(c, y->type));
+      else
+        sema_err(c, y->span, "set elements must have one type: %s here, "
+                 "%s elsewhere%s", tyname(c, y->type), tyname(c, other), h);
       bad = 1;
     }
   if (bad)
@@ -1400,8 +1417,7 @@ static const struct type *check_kind(struct sctx *c, struct expr *e,
     e->is_const = 1;
     return &type_duration;
   case EX_DATE:
-    e->is_const = 1;
-    sema_check_date(c, e);
+    e->is_const = 1;     /* the scanner validated it */
     return &type_date;
   case EX_STRING:
     e->is_const = 1;

@@ -106,6 +106,5 @@ int sema_member_index(struct sctx *c, struct decl *enm, const char *name,
 const char *sema_expr_text(struct sctx *c, const struct expr *e);
 int sema_fold_countries(struct sctx *c, const struct expr *e,
                         unsigned char *set);
-void sema_check_date(struct sctx *c, struct expr *e);
 
 #endif
