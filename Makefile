@@ -181,3 +181,28 @@ uninstall:
 
 clean:
 	rm -rf $(BUILD) build-san
+
+# --- differential testing (tests/difftest, owned by the difftest suite) ------
+# $(BUILD)/difftest decides generated return lines with the interpreter, the
+# JIT and a built .so and compares the records (docs/testing.md).  `make
+# test` runs it through tests/suites/difftest.sh at its default size;
+# `make difftest` runs a longer campaign:
+#   make difftest N=50000 R=1000 RI=2000 SEED=123
+# N lines per corpus policy, R random policies of RI lines each; SEED
+# defaults to a fresh one (printed, so that a failure can be replayed).
+
+DIFFTEST_SRCS := $(wildcard tests/difftest/*.c)
+DIFFTEST_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(DIFFTEST_SRCS))
+
+$(BUILD)/difftest: $(DIFFTEST_OBJS) $(BUILD)/librpol.a
+	$(CC) -o $@ $(DIFFTEST_OBJS) $(BUILD)/librpol.a $(LDFLAGS) $(LLVM_LIBS) $(DEP_LIBS)
+
+$(DIFFTEST_OBJS): $(wildcard tests/difftest/*.h)
+
+test: $(BUILD)/difftest
+
+.PHONY: difftest
+difftest: all $(BUILD)/difftest
+	@BUILD=$(BUILD) DIFFTEST_N=$(or $(N),50000) DIFFTEST_R=$(or $(R),1000) \
+	  DIFFTEST_RI=$(or $(RI),1000) DIFFTEST_SEED=$(or $(SEED),$(shell date +%s)) \
+	  bash tests/suites/difftest.sh

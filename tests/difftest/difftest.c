@@ -1,0 +1,932 @@
+/* difftest.c: the three engines must agree, decision by decision.
+ *
+ *   difftest [options] [PATH...]
+ *
+ * For every PATH (a policy file or a bundle directory) and for N random
+ * policies, the driver generates return lines (gen_input.c), decides each
+ * line with the reference interpreter, the JIT and an ahead-of-time built
+ * .so (rpolc build, then rpol_load), and compares the JSON records
+ * (rpol_decision_json with RPOL_JSON_EXPLAIN, so traces are compared
+ * too; bad_input records from rpol_input_error_json).  The first
+ * mismatching line of a policy is shrunk (fields dropped, values
+ * simplified while the engines still disagree) and printed with the
+ * policy, every engine's record and the command that replays it.
+ *
+ * Each policy runs in a child process, so that a crash or a hang of one
+ * engine is reported as a failure of that policy instead of ending the
+ * run.  Output: one TAP-like line per policy (`ok difftest PATH ...`) and
+ * one per batch of random policies; exit status 1 on any failure.
+ */
+#include <errno.h>
+#include <ffi.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "aot.h"
+#include "difftest.h"
+#include "driver.h"
+#include "layout.h"
+#include "engine.h"
+#include "rpol.h"
+
+enum { E_INTERP, E_JIT, E_AOT, NENGINES };
+static const char *engine_names[NENGINES] = { "interp", "jit", "aot" };
+
+struct opts {
+  long inputs;          /* lines per given policy */
+  int nrandom;          /* random policies */
+  int random_from;      /* index of the first one */
+  long rinputs;         /* lines per random policy */
+  uint64_t seed;
+  int batch;            /* random policies per ok line */
+  const char *tmpdir;
+  const char *keep;     /* where failing cases are written */
+  unsigned engines;     /* bit per engine */
+  int verbose;
+  int fork;
+  int timeout;          /* seconds per policy */
+  int emit_policy;      /* print random policy K and exit (-1: no) */
+  long emit_inputs;     /* print lines for the paths and exit (0: no) */
+  int shrink;
+};
+
+static struct opts O;
+
+/* Exit statuses of a policy's child process. */
+enum { C_AGREE = 0, C_MISMATCH = 1, C_ENGINE = 2, C_SKIP = 3, C_GENMISS = 4 };
+
+static double now(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* --------------------------------------------------------------- externs */
+
+/* Every extern a policy declares is bound, on every engine, to one pure
+ * function of its arguments, built with a libffi closure for whatever
+ * signature it has.  Externs named *_unbound stay unbound. */
+enum { X_BOOL, X_INT, X_STRING, X_DATE };
+
+struct xfn {
+  ffi_cif cif;
+  ffi_type *args[8];
+  int kinds[8];
+  int nargs;
+  int result;
+  ffi_closure *closure;
+  void *code;
+  char name[64];
+};
+
+static struct xfn *xfns[64];
+static int nxfns;
+
+static int xkind(const char *s, size_t n)
+{
+  if (n == 4 && strncmp(s, "bool", 4) == 0)
+    return X_BOOL;
+  if (n == 3 && strncmp(s, "int", 3) == 0)
+    return X_INT;
+  if (n == 6 && strncmp(s, "string", 6) == 0)
+    return X_STRING;
+  if (n == 4 && strncmp(s, "date", 4) == 0)
+    return X_DATE;
+  return -1;
+}
+
+static ffi_type *xffi(int k)
+{
+  switch (k) {
+  case X_BOOL: return &ffi_type_sint;
+  case X_INT: return &ffi_type_sint64;
+  case X_STRING: return &ffi_type_pointer;
+  default: return &ffi_type_sint32;
+  }
+}
+
+static void xhandler(ffi_cif *cif, void *ret, void **args, void *ud)
+{
+  struct xfn *f = ud;
+  uint64_t h = dt_hash_str(f->name);
+  for (int i = 0; i < f->nargs; i++) {
+    uint64_t v = 0;
+    switch (f->kinds[i]) {
+    case X_BOOL: v = (uint64_t)*(int *)args[i]; break;
+    case X_INT: v = (uint64_t)*(int64_t *)args[i]; break;
+    case X_DATE: v = (uint64_t)(int64_t)*(int32_t *)args[i]; break;
+    default: {
+      const char *s = *(const char **)args[i];
+      v = s ? dt_hash_str(s) : 7;
+      break;
+    }
+    }
+    h = dt_mix(h, v);
+  }
+  switch (f->result) {
+  case X_BOOL: *(ffi_sarg *)ret = (ffi_sarg)(h & 1); break;
+  case X_INT: {
+    static const int64_t big[] = { INT64_MAX, INT64_MIN, 0, -1 };
+    *(int64_t *)ret = (h >> 8) % 16 == 0 ? big[(h >> 12) % 4]
+                                         : (int64_t)((h >> 16) % 200) - 20;
+    break;
+  }
+  case X_DATE:
+    *(ffi_sarg *)ret = (ffi_sarg)(20000 + (int32_t)((h >> 16) % 800));
+    break;
+  default: {
+    static const char *strs[] = { "", "a", "clearance", "\xc3\xa9t\xc3\xa9",
+                                  "CLR-1", "de" };
+    *(const char **)ret = strs[(h >> 16) % 6];
+    break;
+  }
+  }
+}
+
+/* A closure for signature text "name(string, int) -> int", NULL if the
+ * text is not understood. */
+static void *extern_impl(const char *name, const char *sig)
+{
+  for (int i = 0; i < nxfns; i++)
+    if (strcmp(xfns[i]->name, name) == 0)
+      return xfns[i]->code;
+  if (nxfns >= 64)
+    return NULL;
+  const char *lp = strchr(sig, '('), *rp = lp ? strchr(lp, ')') : NULL;
+  const char *arrow = rp ? strstr(rp, "->") : NULL;
+  if (!arrow)
+    return NULL;
+  struct xfn *f = dt_xcalloc(1, sizeof *f);
+  snprintf(f->name, sizeof f->name, "%s", name);
+  const char *p = lp + 1;
+  while (p < rp) {
+    while (p < rp && (*p == ' ' || *p == ','))
+      p++;
+    const char *q = p;
+    while (q < rp && *q != ',' && *q != ' ')
+      q++;
+    if (q > p) {
+      int k = xkind(p, (size_t)(q - p));
+      if (k < 0 || f->nargs >= 8) {
+        free(f);
+        return NULL;
+      }
+      f->kinds[f->nargs] = k;
+      f->args[f->nargs] = xffi(k);
+      f->nargs++;
+    }
+    p = q;
+  }
+  const char *r = arrow + 2;
+  while (*r == ' ')
+    r++;
+  f->result = xkind(r, strlen(r));
+  if (f->result < 0 ||
+      ffi_prep_cif(&f->cif, FFI_DEFAULT_ABI, (unsigned)f->nargs,
+                   xffi(f->result), f->args) != FFI_OK) {
+    free(f);
+    return NULL;
+  }
+  f->closure = ffi_closure_alloc(sizeof(ffi_closure), &f->code);
+  if (!f->closure ||
+      ffi_prep_closure_loc(f->closure, &f->cif, xhandler, f, f->code) !=
+          FFI_OK) {
+    free(f);
+    return NULL;
+  }
+  xfns[nxfns++] = f;
+  return f->code;
+}
+
+static void bind_externs(rpol_policy *p)
+{
+  for (int i = 0; i < rpol_policy_nexterns(p); i++) {
+    const char *name = rpol_policy_extern_name(p, i);
+    const char *sig = rpol_policy_extern_signature(p, i);
+    if (!name || !sig || strstr(name, "_unbound"))
+      continue;
+    void *code = extern_impl(name, sig);
+    if (!code)
+      continue;
+    rpol_extern_fn fn;
+    memcpy(&fn, &code, sizeof fn);
+    rpol_bind_extern(p, name, fn);
+  }
+}
+
+/* --------------------------------------------------------------- engines */
+
+struct eng {
+  rpol_policy *p;
+  rpol_input *in;
+  rpol_decision *d;
+  char *so;             /* AOT: the built file, removed at close */
+};
+
+static int so_counter;
+
+/* What `rpolc build path -o so` does, in this process: a fresh session,
+ * the layout, aot_build.  Errors go to stdout as comments. */
+static int aot_build_so(const char *path, const char *so)
+{
+  struct session s;
+  session_init(&s);
+  struct driver_unit u;
+  enum driver_status st = driver_load(&s, path, 0, &u);
+  int rc = -1;
+  if (st == DRIVER_OK && !s.diags.nerrors && !u.is_module) {
+    struct layout L;
+    layout_init(&L, &s, u.progs, u.nprogs);
+    size_t len = 0;
+    const char *meta = layout_metadata(&L, &len);
+    char *err = NULL;
+    if (aot_build(&L, meta, len, so, AOT_SO, &err) == 0)
+      rc = 0;
+    else
+      printf("# engine aot: aot_build %s: %s\n", path,
+             err ? err : "failed");
+    free(err);
+  } else {
+    printf("# engine aot: %s does not check\n", path);
+  }
+  session_free(&s);
+  return rc;
+}
+
+static void close_engines(struct eng *e)
+{
+  for (int k = 0; k < NENGINES; k++) {
+    rpol_input_free(e[k].in);
+    rpol_decision_free(e[k].d);
+    rpol_policy_unref(e[k].p);
+    if (e[k].so) {
+      unlink(e[k].so);
+      free(e[k].so);
+    }
+  }
+  memset(e, 0, NENGINES * sizeof *e);
+}
+
+/* Opens `path` on every selected engine.  Returns 0, or -1 after printing
+ * why to stdout. */
+static int open_engines(rpol_runtime *rt, const char *path, struct eng *e)
+{
+  memset(e, 0, NENGINES * sizeof *e);
+  for (int k = 0; k < NENGINES; k++) {
+    if (!(O.engines & (1u << k)))
+      continue;
+    rpol_status st;
+    double t0 = now();
+    if (k == E_AOT) {
+      e[k].so = dt_xprintf("%s/difftest-%d-%d.so", O.tmpdir, (int)getpid(),
+                           ++so_counter);
+      if (aot_build_so(path, e[k].so) != 0)
+        return -1;
+      st = rpol_load(rt, e[k].so, &e[k].p);
+    } else {
+      st = engine_compile(rt, path, k == E_JIT ? ENGINE_JIT : ENGINE_INTERP,
+                          NULL, &e[k].p);
+    }
+    if (st != RPOL_OK) {
+      printf("# engine %s: cannot open %s: %s: %s\n", engine_names[k], path,
+             rpol_strerror(st), rpol_errmsg(rt));
+      return -1;
+    }
+    if (O.verbose)
+      printf("# engine %s: %s ready in %.0f ms\n", engine_names[k], path,
+             (now() - t0) * 1e3);
+    bind_externs(e[k].p);
+    if (rpol_input_new(e[k].p, &e[k].in) != RPOL_OK ||
+        rpol_decision_new(e[k].p, &e[k].d) != RPOL_OK) {
+      printf("# engine %s: out of memory\n", engine_names[k]);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------------- deciding */
+
+struct outbuf {
+  char *p;
+  size_t cap;
+};
+
+static void outbuf_fit(struct outbuf *o, size_t need)
+{
+  if (need + 1 > o->cap) {
+    o->cap = need + 1 > 2 * o->cap ? need + 1 : 2 * o->cap;
+    o->p = dt_xrealloc(o->p, o->cap);
+  }
+}
+
+/* The message locale used for a line: most lines use the default, some
+ * ask for a language, so that --locale is exercised too. */
+static const char *line_locale(long lineno)
+{
+  static const char *locs[] = { NULL, NULL, NULL, "de", "pt-BR", "de-CH",
+                                "fr" };
+  return locs[lineno % 7];
+}
+
+/* Decodes and decides one line on engine e, writing its record. */
+static void decide_one(struct eng *e, const char *json, size_t len,
+                       long lineno, struct outbuf *o)
+{
+  rpol_status st = rpol_input_decode(e->in, json, len);
+  size_t need;
+  if (st == RPOL_OK) {
+    st = rpol_decide(e->p, e->in, e->d);
+    if (st == RPOL_OK) {
+      const char *loc = line_locale(lineno);
+      need = rpol_decision_json(e->d, e->in, RPOL_JSON_EXPLAIN, loc, o->p,
+                                o->cap);
+      if (need >= o->cap) {
+        outbuf_fit(o, need);
+        rpol_decision_json(e->d, e->in, RPOL_JSON_EXPLAIN, loc, o->p,
+                           o->cap);
+      }
+      return;
+    }
+  }
+  if (st == RPOL_EINPUT) {
+    need = rpol_input_error_json(e->in, lineno, o->p, o->cap);
+    if (need >= o->cap) {
+      outbuf_fit(o, need);
+      rpol_input_error_json(e->in, lineno, o->p, o->cap);
+    }
+    return;
+  }
+  outbuf_fit(o, 128);
+  snprintf(o->p, o->cap, "{\"status\":\"%s\"}", rpol_strerror(st));
+}
+
+/* Decides the line on every engine; returns 1 if the records differ. */
+static int run_line(struct eng *e, const char *json, size_t len, long lineno,
+                    struct outbuf *outs)
+{
+  int first = -1, differ = 0;
+  for (int k = 0; k < NENGINES; k++) {
+    if (!e[k].p)
+      continue;
+    decide_one(&e[k], json, len, lineno, &outs[k]);
+    if (first < 0)
+      first = k;
+    else if (strcmp(outs[first].p, outs[k].p) != 0)
+      differ = 1;
+  }
+  return differ;
+}
+
+static int line_differs(struct eng *e, const struct dt_line *l, long lineno,
+                        struct outbuf *outs, struct dt_buf *json)
+{
+  dt_line_json(l, json);
+  return run_line(e, json->p, json->n, lineno, outs);
+}
+
+/* Greedy shrinking: drop fields, then simplify values, while the engines
+ * still disagree. */
+static void shrink(struct eng *e, struct dt_igen *g, struct dt_line *l,
+                   long lineno, struct outbuf *outs)
+{
+  struct dt_buf json = { 0 };
+  if (l->raw)
+    return;
+  int changed = 1;
+  for (int round = 0; changed && round < 4; round++) {
+    changed = 0;
+    for (int i = l->n - 1; i >= 0; i--) {
+      struct dt_line t;
+      dt_line_copy(&t, l);
+      free(t.kv[i].path);
+      free(t.kv[i].val);
+      memmove(&t.kv[i], &t.kv[i + 1], (size_t)(t.n - i - 1) * sizeof *t.kv);
+      t.n--;
+      if (line_differs(e, &t, lineno, outs, &json)) {
+        dt_line_free(l);
+        *l = t;
+        changed = 1;
+      } else {
+        dt_line_free(&t);
+      }
+    }
+    for (int i = 0; i < l->n; i++) {
+      char *cands[8];
+      int n = dt_igen_simpler(g, l->kv[i].path, l->kv[i].val, cands, 8);
+      int done = 0;
+      for (int c = 0; c < n; c++) {
+        if (!done) {
+          char *old = l->kv[i].val;
+          l->kv[i].val = cands[c];
+          if (line_differs(e, l, lineno, outs, &json)) {
+            free(old);
+            done = changed = 1;
+            continue;
+          }
+          l->kv[i].val = old;
+        }
+        free(cands[c]);
+      }
+    }
+  }
+  /* Leave outs holding the records of the final line. */
+  line_differs(e, l, lineno, outs, &json);
+  dt_buf_free(&json);
+}
+
+static void print_source(const char *path)
+{
+  FILE *f = fopen(path, "r");
+  if (!f)
+    return;
+  char line[1024];
+  while (fgets(line, sizeof line, f))
+    printf("#   %s", line);
+  fclose(f);
+  printf("\n");
+}
+
+static void keep_case(const char *label, const char *path, int is_random,
+                      const char *json, struct outbuf *outs)
+{
+  if (!O.keep)
+    return;
+  mkdir(O.keep, 0777);
+  char *dir = dt_xprintf("%s/%s", O.keep, label);
+  for (char *p = dir + strlen(O.keep) + 1; *p; p++)
+    if (*p == '/')
+      *p = '_';
+  mkdir(dir, 0777);
+  char *f = dt_xprintf("%s/input.jsonl", dir);
+  FILE *fp = fopen(f, "w");
+  if (fp) {
+    fprintf(fp, "%s\n", json);
+    fclose(fp);
+  }
+  free(f);
+  for (int k = 0; k < NENGINES; k++) {
+    if (!outs[k].p)
+      continue;
+    f = dt_xprintf("%s/out.%s", dir, engine_names[k]);
+    fp = fopen(f, "w");
+    if (fp) {
+      fprintf(fp, "%s\n", outs[k].p);
+      fclose(fp);
+    }
+    free(f);
+  }
+  if (is_random) {
+    f = dt_xprintf("%s/policy.rpol", dir);
+    FILE *in = fopen(path, "r");
+    fp = fopen(f, "w");
+    if (in && fp) {
+      char buf[4096];
+      size_t n;
+      while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        fwrite(buf, 1, n, fp);
+    }
+    if (in)
+      fclose(in);
+    if (fp)
+      fclose(fp);
+    free(f);
+  }
+  printf("#   kept in %s\n", dir);
+  free(dir);
+}
+
+/* Checks the policy at `path` on all engines with `n` lines from seed.
+ * Runs in the child process; returns a C_* status. */
+static int check_policy(const char *path, long n, uint64_t seed,
+                        const char *replay, int is_random, const char *label)
+{
+  struct session s;
+  session_init(&s);
+  struct driver_unit u;
+  enum driver_status st = driver_load(&s, path, 0, &u);
+  if (st != DRIVER_OK || s.diags.nerrors) {
+    if (is_random) {
+      printf("# generator miss: %s does not check:\n", path);
+      char *text = NULL;
+      size_t len = 0;
+      FILE *mem = open_memstream(&text, &len);
+      if (mem) {
+        diag_print(&s.diags, mem);
+        fclose(mem);
+        int lines = 0;
+        for (char *p = text, *nl; p && *p && lines < 6; p = nl ? nl + 1 : 0) {
+          nl = strchr(p, '\n');
+          printf("#   %.*s\n", nl ? (int)(nl - p) : (int)strlen(p), p);
+          lines++;
+        }
+        free(text);
+      }
+      session_free(&s);
+      return C_GENMISS;
+    }
+    printf("# %s does not check\n", path);
+    session_free(&s);
+    return C_ENGINE;
+  }
+  if (u.is_module || u.nprogs == 0) {
+    session_free(&s);
+    return C_SKIP;
+  }
+  struct dt_iso iso;
+  dt_iso_load(&iso, &s);
+  struct dt_igen *g = dt_igen_new(&s, &iso, u.progs, u.nprogs);
+
+  rpol_runtime *rt = NULL;
+  struct eng e[NENGINES];
+  int status = C_AGREE;
+  double t0 = now();
+  if (rpol_runtime_new(&rt, NULL, NULL) != RPOL_OK ||
+      open_engines(rt, path, e) != 0) {
+    if (is_random)
+      print_source(path);
+    close_engines(e);
+    rpol_runtime_free(rt);
+    dt_igen_free(g);
+    dt_iso_free(&iso);
+    session_free(&s);
+    return C_ENGINE;
+  }
+  double t1 = now();
+
+  struct dt_rng r;
+  dt_rng_seed(&r, seed);
+  struct dt_line l;
+  memset(&l, 0, sizeof l);
+  struct dt_buf json = { 0 };
+  struct outbuf outs[NENGINES];
+  memset(outs, 0, sizeof outs);
+  for (int k = 0; k < NENGINES; k++)
+    outbuf_fit(&outs[k], 4096);
+  long mismatches = 0;
+  for (long i = 1; i <= n; i++) {
+    dt_igen_line(g, &r, &l);
+    dt_line_json(&l, &json);
+    if (!run_line(e, json.p, json.n, i, outs))
+      continue;
+    if (mismatches++ > 0)
+      continue;             /* report the first one, count the rest */
+    printf("# MISMATCH in %s at generated line %ld\n", path, i);
+    printf("#   line as generated: %s\n", json.p);
+    if (O.shrink)
+      shrink(e, g, &l, i, outs);
+    dt_line_json(&l, &json);
+    if (is_random) {
+      printf("#   policy source:\n");
+      print_source(path);
+    }
+    printf("#   input: %s\n", json.p);
+    printf("#   locale: %s\n", line_locale(i) ? line_locale(i) : "(none)");
+    for (int k = 0; k < NENGINES; k++)
+      if (e[k].p)
+        printf("#   %-6s %s\n", engine_names[k], outs[k].p);
+    printf("#   replay: %s\n", replay);
+    keep_case(label, path, is_random, json.p, outs);
+    status = C_MISMATCH;
+  }
+  if (mismatches)
+    printf("# %ld of %ld lines differ in %s\n", mismatches, n, path);
+  if (O.verbose)
+    printf("# %s: %ld lines, compile %.2f s, decide %.2f s\n", path, n,
+           t1 - t0, now() - t1);
+  dt_line_free(&l);
+  dt_buf_free(&json);
+  for (int k = 0; k < NENGINES; k++)
+    free(outs[k].p);
+  close_engines(e);
+  rpol_runtime_free(rt);
+  dt_igen_free(g);
+  dt_iso_free(&iso);
+  session_free(&s);
+  return status;
+}
+
+/* Runs fn in a child process (unless --no-fork); returns its C_* status,
+ * or -signal for a crash, -1000 for a timeout. */
+static int isolated(const char *path, long n, uint64_t seed,
+                    const char *replay, int is_random, const char *label)
+{
+  if (!O.fork)
+    return check_policy(path, n, seed, replay, is_random, label);
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid < 0)
+    return check_policy(path, n, seed, replay, is_random, label);
+  if (pid == 0) {
+    alarm((unsigned)O.timeout);
+    int rc = check_policy(path, n, seed, replay, is_random, label);
+    fflush(NULL);
+    _exit(rc);
+  }
+  int st;
+  while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+    ;
+  if (WIFEXITED(st))
+    return WEXITSTATUS(st);
+  if (WIFSIGNALED(st)) {
+    if (WTERMSIG(st) == SIGALRM)
+      return -1000;
+    return -WTERMSIG(st);
+  }
+  return C_ENGINE;
+}
+
+static const char *status_text(int rc, char *buf, size_t cap)
+{
+  if (rc == C_MISMATCH)
+    return "engines disagree";
+  if (rc == C_ENGINE)
+    return "an engine could not open the policy";
+  if (rc == -1000)
+    return "timed out";
+  if (rc < 0) {
+    snprintf(buf, cap, "crashed (signal %d: %s)", -rc, strsignal(-rc));
+    return buf;
+  }
+  snprintf(buf, cap, "status %d", rc);
+  return buf;
+}
+
+/* ------------------------------------------------------------ campaigns */
+
+static uint64_t path_seed(const char *path)
+{
+  return dt_mix(O.seed, dt_hash_str(path));
+}
+
+static int run_paths(char **paths, int n)
+{
+  int failed = 0;
+  for (int i = 0; i < n; i++) {
+    char replay[1024], buf[128];
+    snprintf(replay, sizeof replay,
+             "%s --seed %" PRIu64 " --inputs %ld --random 0 %s",
+             "difftest", O.seed, O.inputs, paths[i]);
+    double t0 = now();
+    int rc = isolated(paths[i], O.inputs, path_seed(paths[i]), replay, 0,
+                      paths[i]);
+    if (rc == C_SKIP) {
+      printf("# skip %s (a module: nothing to decide)\n", paths[i]);
+      continue;
+    }
+    if (rc == C_AGREE) {
+      printf("ok difftest %s (%ld lines, %.1f s)\n", paths[i], O.inputs,
+             now() - t0);
+    } else {
+      printf("not ok difftest %s: %s (seed %" PRIu64 "; replay: %s)\n",
+             paths[i], status_text(rc, buf, sizeof buf), O.seed, replay);
+      failed = 1;
+    }
+    fflush(stdout);
+  }
+  return failed;
+}
+
+static char *write_random_policy(int k, const struct dt_iso *iso)
+{
+  struct dt_buf src = { 0 };
+  char name[64];
+  snprintf(name, sizeof name, "random-%d", k);
+  dt_pgen_policy(dt_mix(O.seed, (uint64_t)k + 1000003), iso, name, &src);
+  char *path = dt_xprintf("%s/random-%d-%d.rpol", O.tmpdir, (int)getpid(),
+                          k);
+  FILE *f = fopen(path, "w");
+  if (!f) {
+    printf("# cannot write %s: %s\n", path, strerror(errno));
+    dt_buf_free(&src);
+    free(path);
+    return NULL;
+  }
+  fputs(src.p, f);
+  fclose(f);
+  dt_buf_free(&src);
+  return path;
+}
+
+static int run_random(const struct dt_iso *iso)
+{
+  int failed = 0, misses = 0, total = 0, shown = 0;
+  int first = O.random_from, end = O.random_from + O.nrandom;
+  for (int b0 = first; b0 < end; b0 += O.batch) {
+    int b1 = b0 + O.batch < end ? b0 + O.batch : end;
+    int bad = 0;
+    double t0 = now();
+    struct dt_buf badlist = { 0 };
+    for (int k = b0; k < b1; k++) {
+      char *path = write_random_policy(k, iso);
+      if (!path) {
+        bad++;
+        continue;
+      }
+      char replay[512], label[64], buf[128];
+      snprintf(replay, sizeof replay,
+               "difftest --seed %" PRIu64 " --random-from %d --random 1 "
+               "--random-inputs %ld", O.seed, k, O.rinputs);
+      snprintf(label, sizeof label, "random-%d", k);
+      int rc = isolated(path, O.rinputs,
+                        dt_mix(dt_mix(O.seed, (uint64_t)k + 1000003), 1),
+                        replay, 1, label);
+      total++;
+      if (rc == C_GENMISS) {
+        misses++;
+      } else if (rc != C_AGREE && rc != C_SKIP) {
+        if (rc != C_MISMATCH) {
+          printf("# random policy %d: %s; replay: %s\n", k,
+                 status_text(rc, buf, sizeof buf), replay);
+          if (shown++ < 5) {
+            printf("#   policy source:\n");
+            print_source(path);
+          }
+        }
+        dt_buf_printf(&badlist, " %d", k);
+        bad++;
+      }
+      unlink(path);
+      free(path);
+    }
+    if (!bad) {
+      printf("ok difftest random %d-%d (%ld lines each, seed %" PRIu64
+             ", %.1f s)\n", b0, b1 - 1, O.rinputs, O.seed, now() - t0);
+    } else {
+      printf("not ok difftest random %d-%d: policies%s fail (seed %" PRIu64
+             ")\n", b0, b1 - 1, badlist.p, O.seed);
+      failed = 1;
+    }
+    dt_buf_free(&badlist);
+    fflush(stdout);
+  }
+  if (total)
+    printf("# generator: %d of %d random policies did not check "
+           "(generator misses, not compared)\n", misses, total);
+  /* A generator that mostly misses tests nothing: fail loudly. */
+  if (total >= 20 && misses * 5 > total) {
+    printf("not ok difftest generator: %d of %d random policies did not "
+           "check\n", misses, total);
+    failed = 1;
+  }
+  return failed;
+}
+
+/* ------------------------------------------------------------------ main */
+
+static void usage(FILE *out)
+{
+  fprintf(out,
+    "usage: difftest [options] [PATH...]\n"
+    "  Decides generated return lines for every PATH (policy file or\n"
+    "  bundle directory) and for random policies with the interpreter,\n"
+    "  the JIT and a built .so, and compares the records.\n"
+    "  --inputs N          lines per PATH (default 10000)\n"
+    "  --random N          random policies (default 0)\n"
+    "  --random-from K     index of the first random policy (default 0)\n"
+    "  --random-inputs N   lines per random policy (default 1000)\n"
+    "  --batch N           random policies per result line (default 50)\n"
+    "  --seed S            base seed (default 1)\n"
+    "  --engines LIST      interp,jit,aot (default all three)\n"
+    "  --keep DIR          write each mismatch (policy, input, outputs)\n"
+    "  --timeout S         seconds per policy (default 600)\n"
+    "  --no-fork           run policies in this process (for debuggers)\n"
+    "  --no-shrink         report mismatching lines as generated\n"
+    "  --emit-policy K     print random policy K for the seed and exit\n"
+    "  --emit-inputs N     print N generated lines for PATH and exit\n"
+    "  -v                  timings and engine details\n");
+}
+
+static int emit_inputs(const char *path)
+{
+  struct session s;
+  session_init(&s);
+  struct driver_unit u;
+  if (driver_load(&s, path, 0, &u) != DRIVER_OK || s.diags.nerrors ||
+      u.nprogs == 0) {
+    diag_print(&s.diags, stderr);
+    session_free(&s);
+    return 1;
+  }
+  struct dt_iso iso;
+  dt_iso_load(&iso, &s);
+  struct dt_igen *g = dt_igen_new(&s, &iso, u.progs, u.nprogs);
+  struct dt_rng r;
+  dt_rng_seed(&r, path_seed(path));
+  struct dt_line l;
+  memset(&l, 0, sizeof l);
+  struct dt_buf json = { 0 };
+  for (long i = 0; i < O.emit_inputs; i++) {
+    dt_igen_line(g, &r, &l);
+    dt_line_json(&l, &json);
+    printf("%s\n", json.p);
+  }
+  dt_line_free(&l);
+  dt_buf_free(&json);
+  dt_igen_free(g);
+  dt_iso_free(&iso);
+  session_free(&s);
+  return 0;
+}
+
+static unsigned parse_engines(const char *s)
+{
+  unsigned m = 0;
+  for (int k = 0; k < NENGINES; k++)
+    if (strstr(s, engine_names[k]))
+      m |= 1u << k;
+  return m;
+}
+
+int main(int argc, char **argv)
+{
+  O.inputs = 10000;
+  O.rinputs = 1000;
+  O.seed = 1;
+  O.batch = 50;
+  O.engines = (1u << NENGINES) - 1;
+  O.fork = 1;
+  O.timeout = 600;
+  O.emit_policy = -1;
+  O.shrink = 1;
+  O.tmpdir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+  char **paths = dt_xcalloc((size_t)argc, sizeof *paths);
+  int npaths = 0;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+#define ARG(name) (strcmp(a, name) == 0 && v && (i++, 1))
+    if (ARG("--inputs")) O.inputs = atol(v);
+    else if (ARG("--random")) O.nrandom = atoi(v);
+    else if (ARG("--random-from")) O.random_from = atoi(v);
+    else if (ARG("--random-inputs")) O.rinputs = atol(v);
+    else if (ARG("--batch")) O.batch = atoi(v) > 0 ? atoi(v) : 50;
+    else if (ARG("--seed")) O.seed = strtoull(v, NULL, 0);
+    else if (ARG("--engines")) O.engines = parse_engines(v);
+    else if (ARG("--keep")) O.keep = v;
+    else if (ARG("--timeout")) O.timeout = atoi(v);
+    else if (ARG("--emit-policy")) O.emit_policy = atoi(v);
+    else if (ARG("--emit-inputs")) O.emit_inputs = atol(v);
+    else if (strcmp(a, "--no-fork") == 0) O.fork = 0;
+    else if (strcmp(a, "--no-shrink") == 0) O.shrink = 0;
+    else if (strcmp(a, "-v") == 0) O.verbose = 1;
+    else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+      usage(stdout);
+      return 0;
+    } else if (a[0] == '-' && a[1]) {
+      fprintf(stderr, "difftest: unknown option '%s'\n", a);
+      usage(stderr);
+      return 2;
+    } else {
+      paths[npaths++] = argv[i];
+    }
+#undef ARG
+  }
+
+  struct session s;
+  session_init(&s);
+  struct dt_iso iso;
+  dt_iso_load(&iso, &s);
+
+  int rc = 0;
+  if (O.emit_policy >= 0) {
+    struct dt_buf src = { 0 };
+    char name[64];
+    snprintf(name, sizeof name, "random-%d", O.emit_policy);
+    dt_pgen_policy(dt_mix(O.seed, (uint64_t)O.emit_policy + 1000003), &iso,
+                   name, &src);
+    fputs(src.p, stdout);
+    dt_buf_free(&src);
+  } else if (O.emit_inputs > 0) {
+    for (int i = 0; i < npaths; i++)
+      rc |= emit_inputs(paths[i]);
+  } else {
+    printf("# difftest: seed %" PRIu64 ", engines", O.seed);
+    for (int k = 0; k < NENGINES; k++)
+      if (O.engines & (1u << k))
+        printf(" %s", engine_names[k]);
+    printf(", %d paths x %ld lines, %d random policies x %ld lines\n",
+           npaths, O.inputs, O.nrandom, O.rinputs);
+    double t0 = now();
+    rc |= run_paths(paths, npaths);
+    rc |= run_random(&iso);
+    printf("# difftest: %.1f s\n", now() - t0);
+  }
+  dt_iso_free(&iso);
+  session_free(&s);
+  free(paths);
+  for (int i = 0; i < nxfns; i++) {
+    ffi_closure_free(xfns[i]->closure);
+    free(xfns[i]);
+  }
+  return rc ? 1 : 0;
+}

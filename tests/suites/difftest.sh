@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Differential testing: the interpreter, the JIT and a built .so must agree
+# decision by decision (docs/testing.md).  Run by tests/run.sh (make test)
+# and by `make difftest` for longer campaigns.
+#
+# Corpus: every bundle under policies/, every policy file in tests/check/
+# and tests/stdlib/, and the policy of every tests/eval/*.test golden;
+# DIFFTEST_N generated lines each (default 10000).  Plus DIFFTEST_R random
+# policies (default 200) of DIFFTEST_RI lines each (default 1000).  Seed:
+# DIFFTEST_SEED (default 1, so that `make test` is reproducible).
+#
+# Prints `ok difftest NAME` / `not ok difftest NAME` lines; mismatches are
+# detailed on `#` lines with a replay command, and kept (policy, input,
+# each engine's record) under $BUILD/difftest-failures/.
+set -u
+BUILD=${BUILD:-build}
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT" || exit 2
+BIN="$ROOT/$BUILD/difftest"
+N=${DIFFTEST_N:-10000}
+R=${DIFFTEST_R:-200}
+RI=${DIFFTEST_RI:-1000}
+SEED=${DIFFTEST_SEED:-1}
+OWN_TMP=""
+if [ -z "${TMP:-}" ] || [ ! -d "${TMP:-}" ]; then
+  TMP=$(mktemp -d)
+  OWN_TMP=$TMP
+fi
+WORK=$(mktemp -d "$TMP/difftest.XXXXXX")
+cleanup() {
+  rm -rf "$WORK"
+  [ -n "$OWN_TMP" ] && rm -rf "$OWN_TMP"
+}
+trap cleanup EXIT
+
+if [ ! -x "$BIN" ]; then
+  echo "not ok difftest: $BIN is not built (make $BUILD/difftest)"
+  exit 0
+fi
+
+paths=()
+for p in policies/*/; do
+  [ -d "$p" ] && paths+=("${p%/}")
+done
+for f in tests/check/*.rpol tests/stdlib/*.rpol; do
+  [ -e "$f" ] || continue
+  case "$f" in *.test.rpol) continue ;; esac
+  # Policies only: modules decide nothing on their own.
+  head -c 4096 "$f" | grep -qE '^[[:space:]]*policy[[:space:]]' || continue
+  paths+=("$f")
+done
+# The policy part of each evaluation golden (before `--- input`), in a
+# directory of its own so that its name stays NAME.rpol.
+for t in tests/eval/*.test; do
+  [ -e "$t" ] || continue
+  name=$(basename "$t" .test)
+  mkdir -p "$WORK/eval/$name"
+  awk '/^--- input$/ { exit } { print }' "$t" >"$WORK/eval/$name/$name.rpol"
+  paths+=("$WORK/eval/$name/$name.rpol")
+done
+
+start=$(date +%s)
+# Relative paths in the records: run from the repository root, and show
+# the eval goldens by their own name.
+TMPDIR="$WORK" "$BIN" --seed "$SEED" --inputs "$N" --random "$R" \
+  --random-inputs "$RI" --keep "$ROOT/$BUILD/difftest-failures" \
+  "${paths[@]}" | sed "s|$WORK/eval/[^/]*/|tests/eval/|g"
+status=${PIPESTATUS[0]}
+echo "# difftest suite: ${#paths[@]} corpus policies x $N lines, $R random" \
+     "x $RI lines, seed $SEED: $(( $(date +%s) - start )) s (exit $status)"
+if [ "$status" -gt 1 ]; then
+  echo "not ok difftest: the driver exited with status $status"
+fi
+exit 0
