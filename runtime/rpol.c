@@ -734,7 +734,9 @@ static int md_parse(struct mp *m, json_object *root)
   v = md_get(root, "compiler", json_type_string);
   p->compiler = v ? md_str(m, v) : "";
   v = md_get(root, "schema_hash", json_type_string);
-  p->schema_hash = v ? md_str(m, v) : "";
+  if (!v)
+    return md_bad(m, "schema_hash", "missing or not a string");
+  p->schema_hash = md_str(m, v);
   if (!p->compiler || !p->schema_hash)
     return -1;
 #ifdef RPOL_SCHEMA_HASH
