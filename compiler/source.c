@@ -88,7 +88,10 @@ static void source_validate(struct source *src, struct diag_list *diags)
       sp.end = (uint32_t)i + 1;
       if (diags)
         diag_error(diags, sp, "invalid UTF-8 byte 0x%02x", t[i]);
-      i++;
+      /* One report per broken sequence: its continuation bytes go
+       * with it. */
+      for (i++; i < src->len && t[i] >= 0x80 && t[i] <= 0xBF; i++)
+        ;
       continue;
     }
     i += n;
