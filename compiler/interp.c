@@ -958,6 +958,12 @@ error:
 int interp_eval(const struct rpol_slot *in, struct rpol_result *res,
                 const struct rpol_env *env)
 {
+  if (!env || !env->host) {
+    /* An interpreter artifact without its program: nothing to decide. */
+    res->code = RPOL_E_NO_POLICY;
+    res->err_loc = -1;
+    return res->code;
+  }
   return eval_host(env->host, in, res, env);
 }
 
