@@ -75,8 +75,9 @@ struct line_case {
   const char *want;        /* a substring of the decision, or NULL */
 };
 
-static void check_policy(const char *file, const char *src,
-                         const struct line_case *lines)
+static void check_policy_bound(const char *file, const char *src,
+                               const struct line_case *lines,
+                               void (*bind)(rpol_policy *))
 {
   rpol_runtime *rt = NULL;
   rpol_policy *jit = NULL, *ref = NULL;
@@ -88,6 +89,10 @@ static void check_policy(const char *file, const char *src,
     fail_msg("%s does not compile: %s", file, rpol_errmsg(rt));
   if (engine_compile(rt, path, ENGINE_JIT, stderr, &jit) != RPOL_OK)
     fail_msg("%s: JIT failed: %s", file, rpol_errmsg(rt));
+  if (bind) {
+    bind(jit);
+    bind(ref);
+  }
   for (i = 0; lines[i].json; i++) {
     char *a = decide_json(jit, lines[i].json);
     char *b = decide_json(ref, lines[i].json);
@@ -103,6 +108,12 @@ static void check_policy(const char *file, const char *src,
   rpol_policy_unref(jit);
   rpol_policy_unref(ref);
   rpol_runtime_free(rt);
+}
+
+static void check_policy(const char *file, const char *src,
+                         const struct line_case *lines)
+{
+  check_policy_bound(file, src, lines, NULL);
 }
 
 #define LINE(c, o, i, r) \
@@ -241,6 +252,187 @@ static void test_errors(void **state)
 
   (void)state;
   check_policy("errors.rpol", errors_src, lines);
+}
+
+/* Every value type as a custom output, externs of every ABI type, set
+ * values flowing through lets, fns, `??` and `if`. */
+static const char *const types_src =
+    "policy \"d1\" version \"1\"\n"
+    "extern fn fraud_score(customer_id: string) -> int\n"
+    "extern fn is_blocked(id: string) -> bool\n"
+    "extern fn warehouse_for(country: string, bulky: bool) -> string\n"
+    "extern fn shift_date(d: date, n: int, forward: bool) -> date\n"
+    "extern fn bad_date(date: date) -> date\n"
+    "enum Material { cotton, wool, leather }\n"
+    "input item.material: Material\n"
+    "input item.weights: set<int> = {}\n"
+    "input item.prices: set<money>\n"
+    "input order.coupon: string\n"
+    "const LIMIT = 50\n"
+    "const PCTS = {5%, 10%, 12.5%}\n"
+    "const MONEYS = {10, 20 EUR, 5 USD}\n"
+    "let tagset = item.tags + {\"base\"} - {\"drop\"}\n"
+    "let bulky: bool = item.quantity > 3 or (item.material ?? cotton)"
+      " == leather\n"
+    "let big = LIMIT * 2\n"
+    "let pct: percent = if item.quantity > 2 then 12.5% else 5%\n"
+    "let when_due: date = add_business_days(request.date, item.quantity)\n"
+    "fn pick(s: set<string>, x: string) -> bool = x in s or contains("
+      "x, \"z\")\n"
+    "fn grow(s: set<Category>) -> set<Category> = s + {books, media}\n"
+    "fn level(q: int) -> int {\n"
+    "  when q >= 10 => 3\n"
+    "  when q >= 5 => 2\n"
+    "  otherwise => 1\n"
+    "}\n"
+    "output o_pct: percent\n"
+    "output o_date: date\n"
+    "output o_dur: duration\n"
+    "output o_cur: currency\n"
+    "output o_cty: country\n"
+    "output o_mat: Material\n"
+    "output o_money: money\n"
+    "output o_cats: set<Category>\n"
+    "output o_moneys: set<money>\n"
+    "output o_dates: set<date>\n"
+    "output o_str: string\n"
+    "output o_bool: bool\n"
+    "output o_int: int\n"
+    "output o_tags: set<string>\n"
+    "output o_pcts: set<percent>\n"
+    "decide eligible {\n"
+    "  when is_blocked(customer.id ?? \"\") => deny \"blocked\"\n"
+    "  when fraud_score(customer.id ?? \"anon\") > 45 => review \"fraud\"\n"
+    "  when item.price in MONEYS => review \"magic\"\n"
+    "  otherwise => allow\n"
+    "}\n"
+    "decide refund_method = original_payment\n"
+    "decide shipping_payer { when bulky => merchant otherwise => customer }\n"
+    "decide restocking_fee = pct of item.price * item.quantity\n"
+    "decide return_shipping_fee = max(min(request.label_cost, LIMIT), 0)\n"
+    "decide route = warehouse_for(order.coupon ?? \"DE\", bulky)\n"
+    "decide window = to_days(request.date - (order.ordered_at ?? requ"
+      "est.date)) * 1 days + 30 days\n"
+    "decide o_pct = max(pct + 1.5%, 7%)\n"
+    "decide o_date = if item.final_sale then shift_date(request.date,"
+      " item.quantity, true) else if item.quantity == 7 then bad_date(r"
+      "equest.date) else when_due\n"
+    "decide o_dur = when_due - request.date\n"
+    "decide o_cur = order.currency\n"
+    "decide o_cty = customer.country\n"
+    "decide o_mat = item.material ?? wool\n"
+    "decide o_money = if item.quantity == 1 then 3 USD else item.pric"
+      "e / item.quantity + 0.01\n"
+    "decide o_cats = grow({item.category}) - {media}\n"
+    "decide o_moneys = (item.prices ?? {1, 2.5}) + {item.price, 7 GBP}\n"
+    "decide o_dates = {request.date, when_due, order.delivered_at ?? "
+      "request.date}\n"
+    "decide o_str = if pick(tagset, item.sku ?? \"zz\") then \"picked"
+      "\" else \"not\"\n"
+    "decide o_bool = 10% in PCTS and not ((item.material ?? leather) "
+      "in {cotton, wool}) and item.quantity in item.weights\n"
+    "decide o_int = big + level(item.quantity) * weekday(request.date"
+      ") + abs(-LIMIT)\n"
+    "decide o_tags = if item.final_sale then tagset else item.tags - {\"a\"}\n"
+    "decide o_pcts = PCTS + {pct}\n";
+
+static int64_t x_fraud_score(const char *id)
+{
+  uint64_t h = 0;
+
+  if (strcmp(id, "c-fraud") == 0)
+    return 99;
+  for (; *id; id++)
+    h = h * 31 + (unsigned char)*id;
+  return (int64_t)(h % 50);
+}
+
+static int x_is_blocked(const char *id)
+{
+  return strncmp(id, "blk-", 4) == 0;
+}
+
+static const char *x_warehouse_for(const char *country, int bulky)
+{
+  return bulky ? "bulky-central" : strcmp(country, "US") == 0 ? "wh-us"
+                                                              : "wh-eu";
+}
+
+static int32_t x_shift_date(int32_t d, int64_t n, int forward)
+{
+  return (int32_t)(forward ? d + n : d - n);
+}
+
+static int32_t x_bad_date(int32_t d)
+{
+  return d + 5000000;      /* past 9999-12-31: overflow at the call */
+}
+
+static void bind_all(rpol_policy *p)
+{
+  assert_int_equal(rpol_bind_extern(p, "fraud_score",
+                                    (rpol_extern_fn)x_fraud_score), RPOL_OK);
+  assert_int_equal(rpol_bind_extern(p, "is_blocked",
+                                    (rpol_extern_fn)x_is_blocked), RPOL_OK);
+  assert_int_equal(rpol_bind_extern(p, "warehouse_for",
+                                    (rpol_extern_fn)x_warehouse_for),
+                   RPOL_OK);
+  assert_int_equal(rpol_bind_extern(p, "shift_date",
+                                    (rpol_extern_fn)x_shift_date), RPOL_OK);
+  assert_int_equal(rpol_bind_extern(p, "bad_date",
+                                    (rpol_extern_fn)x_bad_date), RPOL_OK);
+}
+
+static void test_types_externs(void **state)
+{
+  static const struct line_case lines[] = {
+    {"{\"id\":1,\"customer\":{\"country\":\"DE\"},\"order\":{\"currenc"
+       "y\":\"EUR\"},\"item\":{\"price\":\"100.00\"},\"request\":{\"date"
+       "\":\"2026-03-11\"}}", "\"o_int\":153"},
+    {"{\"id\":2,\"customer\":{\"country\":\"DE\",\"id\":\"blk-1\"},\"o"
+       "rder\":{\"currency\":\"EUR\"},\"item\":{\"price\":\"100.00\"},\""
+       "request\":{\"date\":\"2026-03-11\"}}", "\"reason\":\"blocked\""},
+    {"{\"id\":3,\"customer\":{\"country\":\"DE\",\"id\":\"c-fraud\"},"
+       "\"order\":{\"currency\":\"EUR\"},\"item\":{\"price\":\"100.00\"}"
+       ",\"request\":{\"date\":\"2026-03-11\"}}", "\"reason\":\"fraud\""},
+    {"{\"id\":4,\"customer\":{\"country\":\"US\",\"id\":\"c1\"},\"orde"
+       "r\":{\"currency\":\"USD\",\"coupon\":\"US\"},\"item\":{\"price\""
+       ":\"10.00\",\"quantity\":4,\"material\":\"leather\",\"tags\":[\"a"
+       "\",\"drop\",\"q\"],\"weights\":[4,5],\"prices\":[\"1.00\",\"3 EU"
+       "R\"],\"sku\":\"abc\"},\"request\":{\"date\":\"2026-03-14\",\"lab"
+       "el_cost\":\"80\"}}", "\"route\":\"bulky-central\""},
+    {"{\"id\":5,\"customer\":{\"country\":\"GB\",\"id\":\"c2\"},\"orde"
+       "r\":{\"currency\":\"GBP\",\"ordered_at\":\"2026-01-01\",\"delive"
+       "red_at\":\"2026-01-05\"},\"item\":{\"price\":\"20.00\",\"quantit"
+       "y\":11,\"final_sale\":true,\"category\":\"books\",\"tags\":[\"zz"
+       "\"]},\"request\":{\"date\":\"2026-03-15\"}}",
+     "\"o_tags\":[\"base\",\"zz\"]"},
+    {"{\"id\":6,\"customer\":{\"country\":\"JP\",\"id\":\"c3\"},\"orde"
+       "r\":{\"currency\":\"JPY\"},\"item\":{\"price\":\"1000\",\"quanti"
+       "ty\":2},\"request\":{\"date\":\"2026-03-11\"}}",
+     "\"code\":\"inexact_amount\""},
+    {"{\"id\":7,\"customer\":{\"country\":\"KW\",\"id\":\"c4\"},\"orde"
+       "r\":{\"currency\":\"KWD\"},\"item\":{\"price\":\"1.234\",\"quant"
+       "ity\":3,\"weights\":[3]},\"request\":{\"date\":\"9999-12-20\"}}",
+     "\"o_date\":\"9999-12-23\""},
+    {"{\"id\":8,\"customer\":{\"country\":\"DE\",\"id\":\"c5\"},\"orde"
+       "r\":{\"currency\":\"EUR\"},\"item\":{\"price\":\"20.00\"},\"requ"
+       "est\":{\"date\":\"2026-03-11\"}}", NULL},
+    {"{\"id\":9,\"customer\":{\"country\":\"US\",\"id\":\"c6\"},\"orde"
+       "r\":{\"currency\":\"USD\"},\"item\":{\"price\":\"5.00\"},\"reque"
+       "st\":{\"date\":\"2026-03-11\"}}", NULL},
+    {"{\"id\":10,\"customer\":{\"country\":\"DE\",\"id\":\"c7\"},\"ord"
+       "er\":{\"currency\":\"EUR\"},\"item\":{\"price\":\"-9223372036854"
+       "775.80\",\"quantity\":5},\"request\":{\"date\":\"2026-03-11\"}}",
+     NULL},
+    {"{\"id\":11,\"customer\":{\"country\":\"DE\"},\"order\":"
+     "{\"currency\":\"EUR\"},\"item\":{\"price\":\"1\",\"quantity\":7},"
+     "\"request\":{\"date\":\"2026-03-11\"}}", "\"code\":\"overflow\""},
+    {NULL, NULL}
+  };
+
+  (void)state;
+  check_policy_bound("types.rpol", types_src, lines, bind_all);
 }
 
 /* Builds the programs of `path` and their layout into a fresh session. */
@@ -460,6 +652,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_shop),
     cmocka_unit_test(test_errors),
+    cmocka_unit_test(test_types_externs),
     cmocka_unit_test(test_bundle),
     cmocka_unit_test(test_jit_direct),
     cmocka_unit_test(test_aot_so),
