@@ -1333,9 +1333,8 @@ static void check_for(struct sctx *c, struct file *pol)
     return;
   unsigned char *set = arena_alloc(c->a, RPOL_NCOUNTRY_CODES);
   if (!sema_fold_countries(c, pol->for_set, set)) {
-    sema_err(c, pol->for_set->span, "the set of a 'for' clause must be "
-             "built from country codes, regions and consts with '+' and "
-             "'-'");
+    sema_err(c, pol->for_set->span, "the set of a 'for' clause could not "
+             "be evaluated");
     return;
   }
   int n = 0;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "interp.h"
 #include "sema_int.h"
 #include "../runtime/value.h"
 
@@ -144,6 +145,33 @@ static const char *suggest_code(const char *name, const char *const *codes,
     }
   }
   return best && !ties && bd <= 1 ? best : NULL;
+}
+
+static int code_is_country(struct sctx *c, const char *n);
+static int code_is_currency(struct sctx *c, const char *n);
+
+/* How much an expression needs the expected type: 0 not at all, 1 it is
+ * a bare name that resolves alone (a member of one enum only, or a code),
+ * 2 it needs it.  Siblings are checked in rank order so that, in
+ * `other == books` or `{other, books}`, `books` gives `other` its type. */
+static int rank(struct sctx *c, const struct expr *e)
+{
+  if (!ctx_dep(c, e))
+    return 0;
+  if (e->kind != EX_NAME)
+    return 2;
+  struct vec *v = smap_get(&c->members, e->u.name);
+  int n = 0;
+  if (v)
+    for (int i = 0; i < v->len; i++)
+      n += sema_visible(c, ((struct decl *)v->items[i])->file) &&
+           sema_member_index(c, v->items[i], e->u.name, 1) >= 0;
+  if (n == 1)
+    return 1;
+  if (n == 0 && (code_is_country(c, e->u.name) ||
+                 code_is_currency(c, e->u.name)))
+    return 1;
+  return 2;
 }
 
 /* ----------------------------------------------------- type expressions */
@@ -805,7 +833,7 @@ static int orderable(const struct type *t)
 static void check_pair(struct sctx *c, struct expr *a, struct expr *b,
                        const struct type *want)
 {
-  if (ctx_dep(c, a) && !ctx_dep(c, b)) {
+  if (rank(c, a) > rank(c, b)) {
     const struct type *tb = sema_expr(c, b, want);
     sema_expr(c, a, sema_untyped(tb) ? want : tb);
   } else {
@@ -1022,7 +1050,7 @@ static const struct type *check_in(struct sctx *c, struct expr *e)
 {
   struct expr *x = e->u.in.elem, *s = e->u.in.set;
   const struct type *tx, *ts;
-  if (ctx_dep(c, x) && !ctx_dep(c, s)) {
+  if (rank(c, x) > rank(c, s)) {
     ts = sema_expr(c, s, NULL);
     tx = sema_expr(c, x, ts && ts->kind == TY_SET &&
                          !sema_untyped(ts) ? ts->elem : NULL);
@@ -1147,10 +1175,10 @@ static const struct type *check_set(struct sctx *c, struct expr *e,
            want : &type_emptyset;
   /* Elements whose type is their own first, the others with it. */
   const struct type *t = ew;
-  for (int pass = 0; pass < 2; pass++)
+  for (int pass = 0; pass < 3; pass++)
     for (int i = 0; i < n; i++) {
       struct expr *x = e->u.set.elems[i];
-      if (ctx_dep(c, x) != pass)
+      if (rank(c, x) != pass)
         continue;
       const struct type *tx = sema_expr(c, x, t);
       if (!t && !is_err(tx) && !sema_untyped(tx))
@@ -1649,165 +1677,38 @@ int sema_same_tree(const struct expr *a, const struct expr *b)
 
 /* ---------------------------------------------------- constant folding */
 
-/* A small folder for what the checker itself needs to know: whether a
- * constant condition is `true` (unreachable cases) and which countries a
- * `for` set names.  General constant evaluation is the interpreter's
- * (interp_const); this one knows integers, booleans, codes and members. */
-struct cval {
-  int kind;        /* 0 unknown, 1 int-like (int, duration, date, member,
-                      code, percent, money minor), 2 bool */
-  int64_t v;
-  int cur;         /* money currency, -1 otherwise */
-};
-
-static struct cval fold(struct sctx *c, const struct expr *e, int depth);
-
-static struct cval fold_ref(struct sctx *c, const struct expr *e, int depth)
+/* Constant evaluation is the interpreter's (interp_const); the checker
+ * uses it for what it must know at compile time: whether a condition is
+ * the constant `true` (unreachable cases) and which countries a `for` set
+ * names.  Untyped amounts have no order currency here, so a condition
+ * that needs one is simply not known to be true. */
+static int eval_const(struct sctx *c, const struct expr *e,
+                      struct rpol_slot *out)
 {
-  struct cval u = {0, 0, -1};
-  switch (e->ref.kind) {
-  case REF_MEMBER:
-  case REF_COUNTRY:
-  case REF_CURRENCY:
-    return (struct cval){1, e->ref.index, -1};
-  case REF_CONST:
-    if (e->expansion)
-      return fold(c, e->expansion, depth + 1);
-    if (e->ref.decl && !sema_untyped(e->ref.decl->u.value.type))
-      return fold(c, e->ref.decl->u.value.init, depth + 1);
-    return u;
-  default:
-    return u;
-  }
-}
-
-static struct cval fold(struct sctx *c, const struct expr *e, int depth)
-{
-  struct cval u = {0, 0, -1};
-  if (!e || depth > 200 || !e->is_const || is_err(e->type))
-    return u;
-  switch (e->kind) {
-  case EX_BOOL:
-    return (struct cval){2, e->u.b, -1};
-  case EX_INT:
-    if (e->from_number)
-      return u;
-    return (struct cval){1, e->u.num.mant, -1};
-  case EX_DURATION:
-  case EX_DATE:
-    return (struct cval){1, e->u.days, -1};
-  case EX_MONEY:
-    return (struct cval){1, e->u.money.minor, e->u.money.cur};
-  case EX_NAME:
-  case EX_QUALIFIED:
-    return fold_ref(c, e, depth);
-  case EX_UNARY: {
-    struct cval o = fold(c, e->u.unary.operand, depth + 1);
-    if (e->u.unary.op == UN_NOT)
-      return o.kind == 2 ? (struct cval){2, !o.v, -1} : u;
-    if (o.kind == 1 && o.v != INT64_MIN)
-      return (struct cval){1, -o.v, o.cur};
-    return u;
-  }
-  case EX_IF: {
-    struct cval k = fold(c, e->u.cond.cond, depth + 1);
-    if (k.kind != 2)
-      return u;
-    return fold(c, k.v ? e->u.cond.then : e->u.cond.els, depth + 1);
-  }
-  case EX_BINARY: {
-    enum binary_op op = e->u.bin.op;
-    struct cval l = fold(c, e->u.bin.lhs, depth + 1);
-    if (op == BIN_AND || op == BIN_OR) {
-      if (l.kind == 2 && (op == BIN_AND ? !l.v : l.v))
-        return l;
-      struct cval r = fold(c, e->u.bin.rhs, depth + 1);
-      if (l.kind == 2 && r.kind == 2)
-        return r;
-      return u;
-    }
-    struct cval r = fold(c, e->u.bin.rhs, depth + 1);
-    if (!l.kind || l.kind != r.kind || l.cur != r.cur)
-      return u;
-    int64_t x = l.v, y = r.v, z;
-    switch (op) {
-    case BIN_EQ: return (struct cval){2, x == y, -1};
-    case BIN_NE: return (struct cval){2, x != y, -1};
-    case BIN_LT: return (struct cval){2, x < y, -1};
-    case BIN_LE: return (struct cval){2, x <= y, -1};
-    case BIN_GT: return (struct cval){2, x > y, -1};
-    case BIN_GE: return (struct cval){2, x >= y, -1};
-    case BIN_ADD:
-      if (l.kind != 1 || e->type == &type_date || rpol_add(x, y, &z))
-        return u;
-      return (struct cval){1, z, l.cur};
-    case BIN_SUB:
-      if (l.kind != 1 || e->type == &type_date || rpol_sub(x, y, &z))
-        return u;
-      return (struct cval){1, z, l.cur};
-    default:
-      return u;
-    }
-  }
-  default:
-    return u;
-  }
+  if (!e || !e->is_const || is_err(e->type) || sema_untyped(e->type))
+    return 0;
+  memset(out, 0, sizeof *out);
+  return interp_const(c->a, e, -1, c->cur_exp, out, NULL) == 0;
 }
 
 int sema_const_true(struct sctx *c, const struct expr *e)
 {
-  if (!e || !e->is_const || e->type != &type_bool)
+  struct rpol_slot v;
+  if (!e || e->type != &type_bool || !eval_const(c, e, &v))
     return 0;
-  struct cval v = fold(c, e, 0);
-  return v.kind == 2 && v.v;
-}
-
-/* Folds a constant country-set expression into `set` (a flag per code).
- * Returns 0 when e is not built from codes, regions, consts, '+' and '-'
- * (then the caller says so). */
-static int fold_countries(struct sctx *c, const struct expr *e,
-                          unsigned char *set, int depth)
-{
-  if (!e || depth > 200)
-    return 0;
-  int ok = 0;
-  switch (e->kind) {
-  case EX_SET:
-    ok = 1;
-    for (int i = 0; ok && i < e->u.set.n; i++) {
-      const struct expr *x = e->u.set.elems[i];
-      if (x->kind == EX_NAME && x->ref.kind == REF_COUNTRY)
-        set[x->ref.index] = 1;
-      else
-        ok = 0;
-    }
-    break;
-  case EX_NAME:
-    if ((e->ref.kind == REF_REGION || e->ref.kind == REF_CONST) &&
-        e->ref.decl)
-      ok = fold_countries(c, e->ref.decl->u.value.init, set, depth + 1);
-    break;
-  case EX_BINARY:
-    if (e->u.bin.op == BIN_ADD) {
-      ok = fold_countries(c, e->u.bin.lhs, set, depth + 1) &&
-           fold_countries(c, e->u.bin.rhs, set, depth + 1);
-    } else if (e->u.bin.op == BIN_SUB) {
-      unsigned char *r = arena_alloc(c->a, RPOL_NCOUNTRY_CODES);
-      ok = fold_countries(c, e->u.bin.lhs, set, depth + 1) &&
-           fold_countries(c, e->u.bin.rhs, r, depth + 1);
-      for (int i = 0; ok && i < RPOL_NCOUNTRY_CODES; i++)
-        if (r[i])
-          set[i] = 0;
-    }
-    break;
-  default:
-    break;
-  }
-  return ok;
+  return v.v != 0;
 }
 
 int sema_fold_countries(struct sctx *c, const struct expr *e,
                         unsigned char *set)
 {
-  return fold_countries(c, e, set, 0);
+  struct rpol_slot v;
+  if (!e || e->type->kind != TY_SET || e->type->elem != &type_country ||
+      !eval_const(c, e, &v) || v.kind != RPOL_K_SET)
+    return 0;
+  const int64_t *el = v.p;
+  for (int64_t i = 0; i < v.n; i++)
+    if (el[i] >= 0 && el[i] < RPOL_NCOUNTRY_CODES)
+      set[el[i]] = 1;
+  return 1;
 }

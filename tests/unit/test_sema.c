@@ -273,6 +273,8 @@ static const char *const good[] = {
   /* Enum member shared by two enums, resolved by the other side. */
   "decide return_required = other == request.reason\n",
   "decide return_required = request.reason in {other, defective}\n",
+  "decide return_required = other == books or item.category in "
+  "{other, books} or item.category in {books, other}\n",
   /* Functions: params shadow, case bodies, calls in consts. */
   "fn f(EU: int) -> int = EU + 1\nconst X = f(2)\n"
   "decide return_required = item.quantity > X\n",
@@ -527,7 +529,7 @@ static void test_reachability_and_cases(void **state)
         "decide eligible {\n"
         "  when item.final_sale => deny \"a\"\n"
         "  when (item.final_sale) => deny \"b\"\n"
-        "  when 1 < 2 => allow\n"
+        "  when 2 * 3 > 5 => allow\n"
         "  when item.quantity > 3 => review \"c\"\n"
         "  otherwise => allow\n"
         "}\n"
