@@ -632,6 +632,98 @@ static void test_bundle(void **state)
   rpol_runtime_free(rt);
 }
 
+/* A module shared by two policies that extend Tier differently: `gold`
+ * is member 3 in one and 2 in the other, and the module's lets are
+ * numbered per program. */
+static void test_bundle_shared_module(void **state)
+{
+  char dir[600];
+  rpol_runtime *rt = NULL;
+  rpol_policy *jit = NULL, *ref = NULL;
+  static const struct line_case lines[] = {
+    {"{\"id\":1,\"customer\":{\"country\":\"DE\",\"tier\":\"gold\""
+     "},\"order\":{\"currency\":\"EUR\"},\"item\":{\"price\":\"100"
+     ".00\"},\"request\":{\"date\":\"2026-03-11\"}}",
+     "\"loyalty\":\"gold\""},
+    {"{\"id\":2,\"customer\":{\"country\":\"DE\",\"tier\":\"silver"
+     "\"},\"order\":{\"currency\":\"EUR\"},\"item\":{\"price\":\"1"
+     "00.00\"},\"request\":{\"date\":\"2026-03-11\"}}",
+     "\"loyalty\":\"silver\""},
+    {"{\"id\":3,\"customer\":{\"country\":\"US\",\"tier\":\"gold\""
+     "},\"order\":{\"currency\":\"USD\"},\"item\":{\"price\":\"100"
+     ".00\"},\"request\":{\"date\":\"2026-03-11\"}}",
+     "\"reason\":\"gold\""},
+    {"{\"id\":4,\"customer\":{\"country\":\"US\",\"tier\":\"vip\"}"
+     ",\"order\":{\"currency\":\"USD\"},\"item\":{\"price\":\"100."
+     "00\"},\"request\":{\"date\":\"2026-03-11\"}}",
+     "\"shipping_payer\":\"merchant\""},
+    {"{\"id\":5,\"customer\":{\"country\":\"DE\",\"tier\":\"vip\"}"
+     ",\"order\":{\"currency\":\"EUR\"},\"item\":{\"price\":\"100."
+     "00\"},\"request\":{\"date\":\"2026-03-11\"}}",
+     "\"restocking_fee\":\"0.00\""},
+    {NULL, NULL}
+  };
+  int i;
+
+  (void)state;
+  snprintf(dir, sizeof dir, "%s/shared", tmpdir);
+  mkdir(dir, 0700);
+  write_file("shared/common.rpol",
+             "module \"common\"\n"
+             "let is_vip: bool = customer.tier == Tier.vip\n"
+             "let fee_pct: percent = if is_vip then 0% else 10%\n"
+             "output loyalty: Tier\n");
+  write_file("shared/a.rpol",
+             "policy \"a\" version \"1\"\n"
+             "for customer.country in EU\n"
+             "use \"common.rpol\"\n"
+             "extend enum Tier { silver, gold }\n"
+             "decide eligible {\n"
+             "  when customer.tier == gold => review \"gold\"\n"
+             "  otherwise => allow\n"
+             "}\n"
+             "decide refund_method = original_payment\n"
+             "decide shipping_payer {\n"
+             "  when is_vip => merchant\n"
+             "  otherwise => customer\n"
+             "}\n"
+             "decide restocking_fee = fee_pct of item.price\n"
+             "decide loyalty = customer.tier\n");
+  write_file("shared/b.rpol",
+             "policy \"b\" version \"1\"\n"
+             "use \"common.rpol\"\n"
+             "extend enum Tier { gold }\n"
+             "let extra: bool = customer.tier == gold\n"
+             "decide eligible {\n"
+             "  when extra => deny \"gold\"\n"
+             "  otherwise => allow\n"
+             "}\n"
+             "decide refund_method = store_credit\n"
+             "decide shipping_payer {\n"
+             "  when is_vip => merchant\n"
+             "  otherwise => customer\n"
+             "}\n"
+             "decide loyalty = if is_vip then gold else customer.tier\n");
+  assert_int_equal(rpol_runtime_new(&rt, NULL, NULL), RPOL_OK);
+  assert_int_equal(engine_compile(rt, dir, ENGINE_JIT, stderr, &jit),
+                   RPOL_OK);
+  assert_int_equal(engine_compile(rt, dir, ENGINE_INTERP, stderr, &ref),
+                   RPOL_OK);
+  for (i = 0; lines[i].json; i++) {
+    char *a = decide_json(jit, lines[i].json);
+    char *b = decide_json(ref, lines[i].json);
+
+    assert_string_equal(a, b);
+    if (!strstr(a, lines[i].want))
+      fail_msg("line %d: no '%s' in %s", i + 1, lines[i].want, a);
+    free(a);
+    free(b);
+  }
+  rpol_policy_unref(jit);
+  rpol_policy_unref(ref);
+  rpol_runtime_free(rt);
+}
+
 static int setup(void **state)
 {
   (void)state;
@@ -654,6 +746,7 @@ int main(void)
     cmocka_unit_test(test_errors),
     cmocka_unit_test(test_types_externs),
     cmocka_unit_test(test_bundle),
+    cmocka_unit_test(test_bundle_shared_module),
     cmocka_unit_test(test_jit_direct),
     cmocka_unit_test(test_aot_so),
     cmocka_unit_test(test_emit_kinds),
