@@ -365,6 +365,15 @@ enum file_kind {
                      standard schema and outputs */
 };
 
+/* A `#` comment.  The compiler proper ignores comments; the scanner
+ * records them for the formatter (fmt.c), which puts each back beside the
+ * code it annotates.  .span covers '#' to the end of the line, newline
+ * excluded. */
+struct comment {
+  struct span span;
+  const char *text;              /* "# ..." as written */
+};
+
 struct file {
   struct source *src;
   enum file_kind kind;
@@ -377,6 +386,8 @@ struct file {
   struct decl **decls;
   int ndecls;
   int syntax_errors;             /* parse reported errors */
+  struct vec comments;           /* (parse) struct comment *, in source
+                                    order */
 };
 
 /* ------------------------------------------------------ checked programs */
@@ -386,7 +397,9 @@ struct program {
   struct file *policy;           /* FILE_POLICY */
   struct file **files;           /* prelude files, modules in use order
                                     (each after the modules it uses), then
-                                    the policy itself */
+                                    the policy itself; the prelude and
+                                    modules are this program's private
+                                    copies (sema.h) */
   int nfiles;
   struct file **test_files;      /* NAME.test.rpol checked in this scope */
   int ntest_files;

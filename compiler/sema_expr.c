@@ -467,21 +467,6 @@ static int settle(struct sctx *c, struct expr *e, const struct type *to)
   return 1;
 }
 
-void sema_finalize(struct sctx *c, struct expr *e)
-{
-  if (!e || !sema_untyped(e->type))
-    return;
-  if (e->type->kind == TY_NUMBER)
-    settle(c, e, &type_int);
-  else if (e->type->kind == TY_SET)
-    settle(c, e, type_set(c->a, &type_int));
-  else {
-    sema_err(c, e->span, "cannot tell the element type of this empty "
-             "set; give it a context such as a typed const");
-    e->type = &type_error;
-  }
-}
-
 /* Unifies two untyped-or-typed sibling types (if branches, min/max
  * arguments, set elements, comparison sides).  Settles an untyped side to
  * the other's type when it can.  Returns the common type, NULL if they

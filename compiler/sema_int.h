@@ -94,7 +94,6 @@ const struct type *sema_expr(struct sctx *c, struct expr *e,
                              const struct type *want);
 const struct type *sema_expect(struct sctx *c, struct expr *e,
                                const struct type *want, const char *what);
-void sema_finalize(struct sctx *c, struct expr *e);
 int sema_untyped(const struct type *t);
 const struct type *sema_type(struct sctx *c, struct type_expr *te,
                              int allow_set, int allow_verdict);
