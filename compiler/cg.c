@@ -106,6 +106,7 @@ struct cg {
 
   /* The function being compiled. */
   LLVMValueRef fn, in, resp, envp, fr;
+  LLVMValueRef cur_val, exp_val;   /* order currency, exponent (entry) */
   LLVMBasicBlockRef allocas;
   struct val *params;
   const struct decl *fndecl;
@@ -542,20 +543,53 @@ static void slot_store(struct cg *g, LLVMValueRef sp, const struct type *t,
 
 /* The order currency, -1 when the line has none (the runtime rejects
  * such lines; -1 keeps the interpreter's answer if one gets here). */
+static void order_currency_at_entry(struct cg *g);
+
 static LLVMValueRef order_cur(struct cg *g)
 {
-  LLVMValueRef sp, v, present;
+  if (!g->cur_val)
+    order_currency_at_entry(g);
+  return g->cur_val;
+}
 
-  if (g->cur_slot < 0)
-    return ci32(g, -1);
-  sp = slot_at(g, g->in, g->cur_slot);
-  v = load_field(g, g->slot, sp, SL_V, g->i64);
-  present = LLVMBuildICmp(g->b, LLVMIntNE,
-                          load_field(g, g->slot, sp, SL_PRESENT, g->i8),
-                          ci8(g, 0), "");
-  return LLVMBuildSelect(g->b, present,
-                         LLVMBuildTrunc(g->b, v, g->i32, ""), ci32(g, -1),
-                         "");
+/* The currency's minor-unit exponent, -1 when unknown (or no currency). */
+static LLVMValueRef order_exp(struct cg *g)
+{
+  if (!g->exp_val)
+    order_currency_at_entry(g);
+  return g->exp_val;
+}
+
+/* Computes the order currency and its exponent once per function, in the
+ * entry block, which dominates every use: a policy converts many bare
+ * numbers, and each would otherwise reload both. */
+static void order_currency_at_entry(struct cg *g)
+{
+  LLVMBuilderRef saved = g->b;
+  LLVMValueRef sp, v, present, known, curx, tab, exp;
+
+  g->b = g->ab;
+  if (g->cur_slot < 0) {
+    g->cur_val = ci32(g, -1);
+  } else {
+    sp = slot_at(g, g->in, g->cur_slot);
+    v = load_field(g, g->slot, sp, SL_V, g->i64);
+    present = LLVMBuildICmp(g->b, LLVMIntNE,
+                            load_field(g, g->slot, sp, SL_PRESENT, g->i8),
+                            ci8(g, 0), "");
+    g->cur_val = LLVMBuildSelect(g->b, present,
+                                 LLVMBuildTrunc(g->b, v, g->i32, ""),
+                                 ci32(g, -1), "cur");
+  }
+  known = LLVMBuildICmp(g->b, LLVMIntSGE, g->cur_val, ci32(g, 0), "");
+  curx = LLVMBuildSelect(g->b, known,
+                         LLVMBuildZExt(g->b, g->cur_val, g->i64, ""),
+                         ci64(g, 0), "");
+  tab = load_field(g, g->env, g->envp, EV_CUR_EXP, g->p8);
+  exp = LLVMBuildSExt(g->b, load(g, g->i8, index_ptr(g, g->i8, tab, curx)),
+                      g->i32, "");
+  g->exp_val = LLVMBuildSelect(g->b, known, exp, ci32(g, -1), "exp");
+  g->b = saved;
 }
 
 /* ------------------------------------------------------- functions */
@@ -575,6 +609,7 @@ static void begin_function(struct cg *g, LLVMValueRef fn)
   g->fr = LLVMCountParams(fn) > 3 ? LLVMGetParam(fn, 3) : NULL;
   g->params = NULL;
   g->fndecl = NULL;
+  g->cur_val = g->exp_val = NULL;
 }
 
 static void end_function(struct cg *g)
@@ -787,18 +822,10 @@ static LLVMValueRef field_present(struct cg *g, const struct expr *path)
 static struct val number_money(struct cg *g, const struct expr *e)
 {
   struct val v;
-  LLVMValueRef cur = order_cur(g), exp, args[3], r, rc, known;
-  LLVMValueRef tab = load_field(g, g->env, g->envp, EV_CUR_EXP, g->p8);
-  LLVMValueRef curx;
+  LLVMValueRef cur = order_cur(g), exp = order_exp(g), args[3], r, rc;
   int loc = loc_of(g, e->span);
 
   /* An unknown currency has no exponent: nothing is exact in it. */
-  known = LLVMBuildICmp(g->b, LLVMIntSGE, cur, ci32(g, 0), "");
-  curx = LLVMBuildSelect(g->b, known, LLVMBuildZExt(g->b, cur, g->i64, ""),
-                         ci64(g, 0), "");
-  exp = LLVMBuildSExt(g->b, load(g, g->i8, index_ptr(g, g->i8, tab, curx)),
-                      g->i32, "");
-  exp = LLVMBuildSelect(g->b, known, exp, ci32(g, -1), "");
   fail_if(g, LLVMBuildICmp(g->b, LLVMIntSLT, exp, ci32(g, 0), ""),
           ci32(g, RPOL_E_INEXACT_AMOUNT), loc);
   args[0] = ci64(g, e->u.num.mant);
@@ -2551,6 +2578,27 @@ static const char *const required_helpers[] = {
   NULL
 };
 
+/* Deletes internal functions nothing calls (most of value.bc: formatting,
+ * dates the policy never uses) before the optimiser spends time on them. */
+static void drop_unused(LLVMModuleRef mod)
+{
+  LLVMValueRef fn, next;
+  int changed = 1;
+
+  while (changed) {
+    changed = 0;
+    for (fn = LLVMGetFirstFunction(mod); fn; fn = next) {
+      next = LLVMGetNextFunction(fn);
+      if (!LLVMIsDeclaration(fn) &&
+          LLVMGetLinkage(fn) == LLVMInternalLinkage &&
+          !LLVMGetFirstUse(fn)) {
+        LLVMDeleteFunction(fn);
+        changed = 1;
+      }
+    }
+  }
+}
+
 struct diag_capture {
   char *first;
 };
@@ -2633,6 +2681,8 @@ LLVMModuleRef cg_bundle_for(LLVMContextRef ctx, const struct layout *L,
   } else if (msg) {
     LLVMDisposeMessage(msg);
   }
+  if (!g.err)
+    drop_unused(g.mod);
   if (!g.err) {
     LLVMPassBuilderOptionsRef opts = LLVMCreatePassBuilderOptions();
     LLVMErrorRef e = LLVMRunPasses(g.mod, "default<O2>", tm, opts);
