@@ -629,6 +629,8 @@ static const struct type *check_name(struct sctx *c, struct expr *e,
                                      const struct type *want)
 {
   const char *n = e->u.name;
+  if (!n)
+    return &type_error;
   /* 1. A parameter of the function being checked. */
   if (c->fn)
     for (int i = 0; i < c->fn->u.fn.nparams; i++) {
