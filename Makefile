@@ -206,3 +206,14 @@ difftest: all $(BUILD)/difftest
 	@BUILD=$(BUILD) DIFFTEST_N=$(or $(N),50000) DIFFTEST_R=$(or $(R),1000) \
 	  DIFFTEST_RI=$(or $(RI),1000) DIFFTEST_SEED=$(or $(SEED),$(shell date +%s)) \
 	  bash tests/suites/difftest.sh
+
+# --- hardening (issue 7; tests/stress, tests/fuzz, tests/suites/hardening.sh) --
+# $(BUILD)/stress-reload: 8 threads decide through one rpol_handle while
+# another swaps versions.  `make test` runs it small (hardening.sh);
+# `make test-tsan` runs it full size under ThreadSanitizer.
+
+$(BUILD)/stress-reload: tests/stress/reload.c $(BUILD)/librpol.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/librpol.a $(LDFLAGS) $(LLVM_LIBS) $(DEP_LIBS)
+
+test: $(BUILD)/stress-reload

@@ -158,6 +158,44 @@ RPOL_API int rpol_policy_noutputs(const rpol_policy *p, int i);
 RPOL_API const char *rpol_policy_output_name(const rpol_policy *p, int i,
                                              int k);
 
+/* ---- hot reload ----------------------------------------------------------- */
+
+/* A handle holds the current version of a policy and lets a host replace
+ * it atomically while other threads decide.  A reader never sees a torn or
+ * freed policy: it decides with a policy it holds a reference to, and the
+ * old version is freed when its last reader lets go.  Per thread:
+ *
+ *   rpol_policy *p = NULL;  rpol_input *in = NULL;  rpol_decision *d = NULL;
+ *   for each line:
+ *     if (rpol_handle_refresh(h, &p))   (a new version: rebuild in, d)
+ *       { free in and d; rpol_input_new(p, &in); rpol_decision_new(p, &d); }
+ *     decode, rpol_decide(p, in, d); the version that decided is
+ *     rpol_policy_version(p, rpol_decision_policy(d))
+ *   rpol_handle_release(p) (after freeing in and d)
+ *
+ * rpol_handle_refresh costs one atomic load when nothing changed and
+ * takes a lock only to pick up a new version. */
+typedef struct rpol_handle rpol_handle;
+/* A handle holding a reference to p, allocated from rt (which must stay
+ * open until rpol_handle_free).  *out is owned. */
+RPOL_API rpol_status rpol_handle_new(rpol_runtime *rt, rpol_policy *p,
+                                     rpol_handle **out);
+/* Drops the handle's reference; readers keep theirs.  NULL is a no-op. */
+RPOL_API void rpol_handle_free(rpol_handle *h);
+/* Makes p (borrowed: the handle takes its own reference) the current
+ * version; the previous one is released.  Thread-safe. */
+RPOL_API rpol_status rpol_handle_swap(rpol_handle *h, rpol_policy *p);
+/* A new reference to the current version (release it with
+ * rpol_handle_release or rpol_policy_unref); NULL if h is NULL. */
+RPOL_API rpol_policy *rpol_handle_acquire(rpol_handle *h);
+RPOL_API void rpol_handle_release(rpol_policy *p);
+/* Makes *p the current version: if it is not (or is NULL), releases *p and
+ * acquires the current one.  Returns 1 when *p changed, 0 when it already
+ * was current, -1 on misuse. */
+RPOL_API int rpol_handle_refresh(rpol_handle *h, rpol_policy **p);
+/* How many swaps the handle has seen. */
+RPOL_API uint64_t rpol_handle_generation(const rpol_handle *h);
+
 /* ---- inputs --------------------------------------------------------------- */
 
 /* An input record with room for the largest policy of the bundle.  Holds a
