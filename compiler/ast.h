@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include "arena.h"
 #include "source.h"
+#include "../runtime/rpol_abi.h"
 
 struct decl;
 struct expr;
@@ -432,14 +433,8 @@ struct program {
   int has_for;
 };
 
-/* Index of a standard output in program->outputs (§6 table order). */
-enum std_output {
-  OUT_ELIGIBLE, OUT_REFUND_METHOD, OUT_SHIPPING_PAYER, OUT_RESTOCKING_FEE,
-  OUT_RETURN_SHIPPING_FEE, OUT_SHIPPING_REFUND, OUT_DUTIES_REFUND,
-  OUT_REFUND_AMOUNT, OUT_REFUND_TRIGGER, OUT_RETURN_REQUIRED, OUT_WINDOW,
-  OUT_REFUND_WITHIN, OUT_ROUTE,
-  OUT_NSTD
-};
+/* Standard outputs are numbered by enum rpol_std_output (rpol_abi.h):
+ * program->outputs[OUT_ELIGIBLE] is eligible, and so on. */
 
 /* Node constructors used by the parser (ast.c). */
 struct expr *ast_expr(struct arena *a, enum expr_kind k, struct span sp);

@@ -13,6 +13,5 @@ int cmd_bench(int argc, char **argv);
 
 /* Prints "rpolc CMD: error: ..." and the command's usage; returns 2. */
 int cmd_usage_error(const char *cmd, const char *fmt, const char *arg);
-int cmd_abi_version(void);
 
 #endif

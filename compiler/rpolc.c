@@ -11,6 +11,7 @@
 
 #include "commands.h"
 #include "driver.h"
+#include "../runtime/rpol_abi.h"
 
 struct command {
   const char *name;
@@ -127,7 +128,7 @@ int main(int argc, char **argv)
   }
   if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
     printf("rpolc %s (rpol language 1, runtime ABI %d)\n", RPOL_VERSION_TEXT,
-           cmd_abi_version());
+           RPOL_ABI_VERSION);
     return 0;
   }
   if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {

@@ -489,7 +489,7 @@ size_t rpol_decision_json(const rpol_decision *d, const rpol_input *in,
   wb_put(&w, "{", 1);
   if (!deny) {
     int f2 = 1;
-    for (k = OUT_NSTANDARD; k < s->noutputs; k++) {
+    for (k = OUT_NSTD; k < s->noutputs; k++) {
       if (!out[k].present)
         continue;
       wb_key(&w, &f2, s->outputs[k].name);

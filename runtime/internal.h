@@ -10,25 +10,14 @@
 #include <stdint.h>
 #include "rpol.h"
 #include "rpol_abi.h"
+#include "artifact.h"
 
-/* Turns an artifact (from a .so, the JIT or the interpreter) into a policy
- * handle: checks magic, ABI, struct size and schema hash, parses and
- * validates the metadata and builds the decode tables.  hosts[i] becomes
- * env->host of policy i (NULL: hosts all NULL).  On success *out holds one
- * reference and release(release_ud) runs when the policy is freed (release
- * may be NULL); the artifact must stay valid until then.  On failure
- * nothing is taken (release is not called) and rpol_errmsg(rt) says why. */
-RPOL_API rpol_status rpol_policy_from_artifact(
-    rpol_runtime *rt, const struct rpol_artifact *art, void *const *hosts,
-    void (*release)(void *ud), void *release_ud, rpol_policy **out);
 
 /* ---- allocation ---------------------------------------------------------- */
 
 void *rt_alloc(rpol_runtime *rt, size_t n);           /* zeroed */
 void *rt_realloc(rpol_runtime *rt, void *p, size_t o, size_t n);
 void rt_free(rpol_runtime *rt, void *p, size_t n);
-void rt_seterr(rpol_runtime *rt, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
 
 /* A bump arena of chunks that never move, so pointers into it stay valid;
  * reset keeps the chunks for reuse. */
@@ -51,14 +40,7 @@ void rt_arena_release(struct rt_arena *a);
 /* Kinds beyond enum rpol_kind, for outputs only. */
 #define RT_K_VERDICT 100
 
-/* The 13 standard outputs (§6), in metadata order. */
-enum {
-  OUT_ELIGIBLE, OUT_REFUND_METHOD, OUT_SHIPPING_PAYER, OUT_RESTOCKING_FEE,
-  OUT_RETURN_SHIPPING_FEE, OUT_SHIPPING_REFUND, OUT_DUTIES_REFUND,
-  OUT_REFUND_AMOUNT, OUT_REFUND_TRIGGER, OUT_RETURN_REQUIRED, OUT_WINDOW,
-  OUT_REFUND_WITHIN, OUT_ROUTE, OUT_NSTANDARD
-};
-extern const char *const rt_standard_outputs[OUT_NSTANDARD];
+extern const char *const rt_standard_outputs[OUT_NSTD];
 
 struct rt_enum {
   const char *name;

@@ -24,7 +24,7 @@ struct rpol_runtime {
   char errmsg[1024];
 };
 
-const char *const rt_standard_outputs[OUT_NSTANDARD] = {
+const char *const rt_standard_outputs[OUT_NSTD] = {
   "eligible", "refund_method", "shipping_payer", "restocking_fee",
   "return_shipping_fee", "shipping_refund", "duties_refund",
   "refund_amount", "refund_trigger", "return_required", "window",
@@ -490,7 +490,7 @@ static int md_output(struct mp *m, struct rt_sub *s, json_object *o,
     return md_bad(m, where, "an output without \"name\"");
   if (!(out->name = md_str(m, name)))
     return -1;
-  if (idx < OUT_NSTANDARD && strcmp(out->name, rt_standard_outputs[idx]))
+  if (idx < OUT_NSTD && strcmp(out->name, rt_standard_outputs[idx]))
     return md_bad(m, where, "the standard outputs are not in §6 order");
   if (md_type(m, s, o, where, idx == OUT_ELIGIBLE, &out->kind,
               &out->elem_kind, &out->enm))
@@ -564,7 +564,7 @@ static int md_sub(struct mp *m, json_object *o, int idx)
     return md_bad(m, where, "no \"inputs\" or \"outputs\"");
   s->nfields = (int)json_object_array_length(ins);
   s->noutputs = (int)json_object_array_length(outs);
-  if (s->noutputs < OUT_NSTANDARD)
+  if (s->noutputs < OUT_NSTD)
     return md_bad(m, where, "fewer than the 13 standard outputs");
   s->fields = rt_arena_get(m->a, sizeof *s->fields * (size_t)(s->nfields + 1));
   s->outputs = rt_arena_get(m->a, sizeof *s->outputs * (size_t)s->noutputs);

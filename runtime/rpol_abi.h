@@ -32,6 +32,16 @@ enum rpol_code {
   RPOL_E_BAD_INPUT
 };
 
+/* The standard outputs of §6, numbered as evaluators and the metadata
+ * number them (custom outputs follow, from OUT_NSTD on). */
+enum rpol_std_output {
+  OUT_ELIGIBLE, OUT_REFUND_METHOD, OUT_SHIPPING_PAYER, OUT_RESTOCKING_FEE,
+  OUT_RETURN_SHIPPING_FEE, OUT_SHIPPING_REFUND, OUT_DUTIES_REFUND,
+  OUT_REFUND_AMOUNT, OUT_REFUND_TRIGGER, OUT_RETURN_REQUIRED, OUT_WINDOW,
+  OUT_REFUND_WITHIN, OUT_ROUTE,
+  OUT_NSTD
+};
+
 /* Value kinds as laid out in a slot. */
 enum rpol_kind {
   RPOL_K_BOOL, RPOL_K_INT, RPOL_K_MONEY, RPOL_K_PERCENT, RPOL_K_DATE,
