@@ -284,6 +284,23 @@ struct expr *parse_dotted_expr(struct parser *p, struct dotted *dt,
   return e;
 }
 
+/* Reports 9223372036854775808 where no unary minus folded it. */
+struct expr *parse_nobig(struct parser *p, struct expr *e)
+{
+  int i;
+
+  if (e->kind != EX_INT || e->u.num.mant != INT64_MIN)
+    return e;
+  for (i = 0; i < p->bigints.len; i++)
+    if (p->bigints.items[i] == e) {
+      p->bigints.items[i] = p->bigints.items[--p->bigints.len];
+      parse_error(p, e->span, "integer literal does not fit in 64 bits");
+      e->u.num.mant = 0;
+      break;
+    }
+  return e;
+}
+
 struct expr *parse_unary(struct parser *p, enum unary_op op,
                          struct expr *x, struct span sp)
 {

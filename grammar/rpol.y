@@ -136,6 +136,7 @@ struct expr *parse_call(struct parser *p, const char *name,
                         struct span sp);
 struct expr *parse_set(struct parser *p, struct vec *elems, struct span sp);
 struct expr *parse_paren(struct parser *p, struct expr *e, struct span sp);
+struct expr *parse_nobig(struct parser *p, struct expr *e);
 
 struct dotted *parse_dotted(struct parser *p, struct dotted *dt,
                             const char *part, struct span sp);
@@ -603,10 +604,13 @@ of_o
   | mul OF of_o      { $$ = parse_binary(p, EX_OF, 0, $1, @2, $3); }
   ;
 
+/* A `unary` here is not under a minus: 9223372036854775808 is too big. */
 mul
-  : unary
-  | mul '*' unary    { $$ = parse_binary(p, EX_BINARY, BIN_MUL, $1, @2, $3); }
-  | mul '/' unary    { $$ = parse_binary(p, EX_BINARY, BIN_DIV, $1, @2, $3); }
+  : unary            { $$ = parse_nobig(p, $1); }
+  | mul '*' unary
+      { $$ = parse_binary(p, EX_BINARY, BIN_MUL, $1, @2, parse_nobig(p, $3)); }
+  | mul '/' unary
+      { $$ = parse_binary(p, EX_BINARY, BIN_DIV, $1, @2, parse_nobig(p, $3)); }
   ;
 
 mul_o
@@ -921,8 +925,10 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner,
   what = report_unexpected(p, t, at);
 
   if (report_has(exp, n, YYSYMBOL_POLICY)) {
-    if (t == YYSYMBOL_YYEOF)
+    if (t == YYSYMBOL_YYEOF) {
+      at.start = at.end = 0;
       parse_error(p, at, "empty file: expected 'policy' or 'module'");
+    }
     else
       parse_error(p, at, "unexpected %s, expected 'policy' or 'module' at "
                   "the start of the file", what);

@@ -277,7 +277,11 @@ static void test_literals(void **state)
     {"1_000_000", "1000000", NULL},
     {"9223372036854775807", "9223372036854775807", NULL},
     {"-9223372036854775808", "-9223372036854775808", NULL},
-    {"-(9223372036854775808)", "-9223372036854775808", NULL},
+    {"-(9223372036854775808)", NULL, "does not fit in 64 bits"},
+    {"2 * -9223372036854775808", "(* 2 -9223372036854775808)", NULL},
+    {"-9223372036854775808 * 2", "(* -9223372036854775808 2)", NULL},
+    {"9223372036854775808 * 2", NULL, "does not fit in 64 bits"},
+    {"- - 9223372036854775808", "(neg -9223372036854775808)", NULL},
     {"-9223372036854775807", "(neg 9223372036854775807)", NULL},
     {"9223372036854775808", NULL, "does not fit in 64 bits"},
     {"1 - 9223372036854775808", NULL, "does not fit in 64 bits"},
@@ -380,6 +384,7 @@ static void test_literals(void **state)
     {"1 # a comment\n + 2", "(+ 1 2)", NULL},
     {"a @ b", NULL, "unexpected character '@'"},
     {"a \xc3\xa9 b", NULL, "unexpected character '\xc3\xa9'"},
+    {"a \xc3\xa9 + b", NULL, "unexpected character '\xc3\xa9'"},
     {"a \x01 b", NULL, "unexpected character U+0001"},
   };
   (void)state;
@@ -989,6 +994,10 @@ static void test_errors(void **state)
      "unexpected end of file, expected an expression"},
     {"policy \"a\" version \"1\"\nlet x = \"abc\n", FILE_POLICY, 1,
      "unterminated string: a string ends with '\"' on the line it starts"},
+    {"policy \"a\" version \"1\"\nlet x = a \xc3\xa9 + b\nlet y = 1\n",
+     FILE_POLICY, 1, "unexpected character '\xc3\xa9'"},
+    {"policy \"a\" version \"1\"\nlet x = a $ $ $\n", FILE_POLICY, 3,
+     "unexpected character '$'"},
     {"\"", FILE_POLICY, -1,
      "unterminated string: a string ends with '\"' on the line it starts"},
   };
