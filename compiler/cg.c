@@ -62,6 +62,7 @@ struct setv {
   int ek;
   struct val arr;            /* SV_ARRAY: (ptr, n) */
   struct val *el;            /* SV_LIST: evaluated elements */
+  const char **str;          /* SV_LIST of strings: literal texts */
   int n;
   struct setv *l, *r;        /* SV_UNION, SV_DIFF */
   struct span span;          /* where running out of scratch is reported */
@@ -91,6 +92,7 @@ struct cg {
   LLVMValueRef strlen_fn;
   LLVMValueRef codes;        /* rpol.codes: verdict code texts */
   LLVMValueRef set_eq_fns[3];
+  LLVMValueRef set_norm_fns[3];
 
   /* The program being compiled. */
   const struct program *prog;
@@ -1707,9 +1709,20 @@ static struct setv *cg_set(struct cg *g, const struct expr *e)
     sv->el = cg_alloc(g, (size_t)(sv->n + 1) * sizeof *sv->el);
     if (!sv->el)
       return NULL;
-    for (i = 0; i < sv->n; i++)
-      sv->el[i] = cg_expr_t(g, e->u.set.elems[i],
-                            num_as(e->u.set.elems[i]->type, et));
+    if (ek == EK_STR) {
+      sv->str = cg_alloc(g, (size_t)(sv->n + 1) * sizeof *sv->str);
+      if (!sv->str)
+        return NULL;
+    }
+    for (i = 0; i < sv->n; i++) {
+      const struct expr *x = e->u.set.elems[i];
+
+      sv->el[i] = cg_expr_t(g, x, num_as(x->type, et));
+      while (x->expansion)
+        x = x->expansion;
+      if (sv->str && x->kind == EX_STRING)
+        sv->str[i] = x->u.str;
+    }
     return sv;
   }
   if (e->kind == EX_BINARY &&
@@ -1801,6 +1814,9 @@ static LLVMValueRef elem_eq(struct cg *g, int ek, struct val x, struct val y)
   }
 }
 
+static int sv_const(struct setv *sv);
+static struct val sv_const_array(struct cg *g, struct setv *sv);
+
 static LLVMValueRef sv_has(struct cg *g, struct setv *sv, struct val x)
 {
   switch (sv->kind) {
@@ -1838,6 +1854,15 @@ static LLVMValueRef sv_has(struct cg *g, struct setv *sv, struct val x)
       bbs[1] = no;
       LLVMAddIncoming(phi, vals, bbs, 2);
       return phi;
+    }
+    if (sv->ek == EK_STR && sv->n > 8 && sv_const(sv)) {
+      /* Many constant strings: a binary search of the sorted array. */
+      struct val arr = sv_const_array(g, sv);
+      LLVMValueRef args[3] = {arr.a, arr.b, str_tmp(g, x)};
+
+      return LLVMBuildICmp(g->b, LLVMIntNE,
+                           helper(g, "rpol_set_has_str", args, 3),
+                           ci32(g, 0), "");
     }
     for (i = 0; i < sv->n; i++)
       r = LLVMBuildOr(g->b, r, elem_eq(g, sv->ek, x, sv->el[i]), "");
@@ -1901,17 +1926,363 @@ static const char *merge_name(int ek, int is_union)
   return names[ek][is_union ? 1 : 0];
 }
 
+/* ---- sets known at compile time ------------------------------------ */
+
+/* One element of a set folded at compile time. */
+struct celem {
+  long long v;               /* int-like value, or money amount */
+  int cur;                   /* money */
+  const char *s;             /* strings */
+  size_t len;
+};
+
+static int celem_cmp(int ek, const struct celem *x, const struct celem *y)
+{
+  if (ek == EK_STR) {
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = n ? memcmp(x->s, y->s, n) : 0;
+
+    if (c)
+      return c < 0 ? -1 : 1;
+    return x->len < y->len ? -1 : x->len > y->len;
+  }
+  if (ek == EK_MONEY && x->cur != y->cur)
+    return x->cur < y->cur ? -1 : 1;
+  return x->v < y->v ? -1 : x->v > y->v;
+}
+
+/* Whether the set's value is known at compile time: literals of
+ * constants, and unions and differences of those (regions, const sets). */
+static int sv_const(struct setv *sv)
+{
+  int i;
+
+  switch (sv->kind) {
+  case SV_UNION: case SV_DIFF:
+    return sv_const(sv->l) && sv_const(sv->r);
+  case SV_LIST:
+    for (i = 0; i < sv->n; i++) {
+      if (sv->ek == EK_STR ? !sv->str || !sv->str[i]
+                           : !LLVMIsAConstantInt(sv->el[i].a))
+        return 0;
+      if (sv->ek == EK_MONEY && !LLVMIsAConstantInt(sv->el[i].b))
+        return 0;
+    }
+    return 1;
+  default:
+    return 0;
+  }
+}
+
+/* Sorted, duplicate-free elements of a constant set; returns the count
+ * (-1 when out of memory). */
+static int sv_fold(struct cg *g, struct setv *sv, struct celem **out)
+{
+  struct celem *a, *b, *r;
+  int na, nb, i, j, k = 0;
+
+  if (sv->kind == SV_LIST) {
+    r = cg_alloc(g, (size_t)(sv->n + 1) * sizeof *r);
+    if (!r)
+      return -1;
+    for (i = 0; i < sv->n; i++) {
+      LLVMValueRef c = sv->el[i].a;
+
+      if (sv->ek == EK_STR) {
+        r[i].s = sv->str[i];
+        r[i].len = strlen(sv->str[i]);
+      } else {
+        r[i].v = LLVMTypeOf(c) == g->i1
+                     ? (long long)LLVMConstIntGetZExtValue(c)
+                     : LLVMConstIntGetSExtValue(c);
+        if (sv->ek == EK_MONEY)
+          r[i].cur = (int)LLVMConstIntGetSExtValue(sv->el[i].b);
+      }
+    }
+    /* Insertion sort, then drop repeats: literal sets are small. */
+    for (i = 1; i < sv->n; i++)
+      for (j = i; j > 0 && celem_cmp(sv->ek, &r[j - 1], &r[j]) > 0; j--) {
+        struct celem t = r[j];
+
+        r[j] = r[j - 1];
+        r[j - 1] = t;
+      }
+    for (i = 0; i < sv->n; i++)
+      if (k == 0 || celem_cmp(sv->ek, &r[k - 1], &r[i]) != 0)
+        r[k++] = r[i];
+    *out = r;
+    return k;
+  }
+  na = sv_fold(g, sv->l, &a);
+  nb = sv_fold(g, sv->r, &b);
+  if (na < 0 || nb < 0)
+    return -1;
+  r = cg_alloc(g, (size_t)(na + nb + 1) * sizeof *r);
+  if (!r)
+    return -1;
+  i = j = 0;
+  while (i < na && j < nb) {
+    int c = celem_cmp(sv->ek, &a[i], &b[j]);
+
+    if (c < 0)
+      r[k++] = a[i++];
+    else if (c > 0) {
+      if (sv->kind == SV_UNION)
+        r[k++] = b[j];
+      j++;
+    } else {
+      if (sv->kind == SV_UNION)
+        r[k++] = a[i];
+      i++;
+      j++;
+    }
+  }
+  while (i < na)
+    r[k++] = a[i++];
+  while (sv->kind == SV_UNION && j < nb)
+    r[k++] = b[j++];
+  *out = r;
+  return k;
+}
+
+/* A constant set as a private global array in the slot layout. */
+static struct val sv_const_array(struct cg *g, struct setv *sv)
+{
+  struct celem *e;
+  int n = sv_fold(g, sv, &e), i;
+  struct val r;
+  LLVMValueRef *cs, init, gv, f[3];
+
+  r.a = LLVMConstNull(g->p8);
+  r.b = ci64(g, 0);
+  if (n <= 0)
+    return r;
+  cs = cg_alloc(g, (size_t)n * sizeof *cs);
+  if (!cs)
+    return r;
+  for (i = 0; i < n; i++) {
+    switch (sv->ek) {
+    case EK_STR:
+      f[0] = const_string(g, e[i].s, e[i].len);
+      f[1] = ci64(g, (long long)e[i].len);
+      cs[i] = LLVMConstNamedStruct(g->str, f, 2);
+      break;
+    case EK_MONEY:
+      f[0] = ci64(g, e[i].v);
+      f[1] = ci32(g, e[i].cur);
+      f[2] = ci32(g, 0);
+      cs[i] = LLVMConstNamedStruct(g->money, f, 3);
+      break;
+    default:
+      cs[i] = ci64(g, e[i].v);
+      break;
+    }
+  }
+  init = LLVMConstArray(ek_type(g, sv->ek), cs, (unsigned)n);
+  gv = LLVMAddGlobal(g->mod, LLVMTypeOf(init), "rpol.set");
+  LLVMSetInitializer(gv, init);
+  LLVMSetGlobalConstant(gv, 1);
+  LLVMSetLinkage(gv, LLVMPrivateLinkage);
+  LLVMSetUnnamedAddress(gv, LLVMGlobalUnnamedAddr);
+  r.a = LLVMConstPointerCast(gv, g->p8);
+  r.b = ci64(g, n);
+  return r;
+}
+
+/* ---- sets built per decision ----------------------------------------- */
+
+/* Three-way comparison of two elements in memory (-1, 0, 1 as i32). */
+static LLVMValueRef elem_cmp_ir(struct cg *g, int ek, LLVMValueRef pa,
+                                LLVMValueRef pb)
+{
+  LLVMValueRef x, y, lt, gt;
+
+  if (ek == EK_STR) {
+    LLVMValueRef args[2] = {pa, pb};
+    LLVMValueRef c = helper(g, "rpol_str_cmp", args, 2);
+
+    lt = LLVMBuildICmp(g->b, LLVMIntSLT, c, ci32(g, 0), "");
+    gt = LLVMBuildICmp(g->b, LLVMIntSGT, c, ci32(g, 0), "");
+  } else if (ek == EK_MONEY) {
+    LLVMValueRef ca = load_field(g, g->money, pa, 1, g->i32);
+    LLVMValueRef cb = load_field(g, g->money, pb, 1, g->i32);
+    LLVMValueRef same = LLVMBuildICmp(g->b, LLVMIntEQ, ca, cb, "");
+
+    x = load_field(g, g->money, pa, 0, g->i64);
+    y = load_field(g, g->money, pb, 0, g->i64);
+    lt = LLVMBuildSelect(g->b, same,
+                         LLVMBuildICmp(g->b, LLVMIntSLT, x, y, ""),
+                         LLVMBuildICmp(g->b, LLVMIntSLT, ca, cb, ""), "");
+    gt = LLVMBuildSelect(g->b, same,
+                         LLVMBuildICmp(g->b, LLVMIntSGT, x, y, ""),
+                         LLVMBuildICmp(g->b, LLVMIntSGT, ca, cb, ""), "");
+  } else {
+    x = load(g, g->i64, pa);
+    y = load(g, g->i64, pb);
+    lt = LLVMBuildICmp(g->b, LLVMIntSLT, x, y, "");
+    gt = LLVMBuildICmp(g->b, LLVMIntSGT, x, y, "");
+  }
+  return LLVMBuildSub(g->b, LLVMBuildZExt(g->b, gt, g->i32, ""),
+                      LLVMBuildZExt(g->b, lt, g->i32, ""), "");
+}
+
+/* i64 rpol.set_norm.K(p8 buf, i64 n): sorts n elements in place and
+ * removes repeats, returning the new count (what the interpreter does
+ * with a literal set: no memory beyond the n elements). */
+static LLVMValueRef set_norm_fn(struct cg *g, int ek)
+{
+  LLVMTypeRef pt[2] = {g->p8, g->i64}, et = ek_type(g, ek);
+  LLVMBasicBlockRef saved = LLVMGetInsertBlock(g->b);
+  LLVMValueRef saved_fn = g->fn, fn, buf, n, i, j, k, i2, ni, nj, nk, ni2;
+  LLVMValueRef pa, pb, va, vb, keep, vals[2];
+  LLVMBasicBlockRef entry, outer, inner_top, inner_cmp, swap, outer_next;
+  LLVMBasicBlockRef dtop, dbody, dkeep, dnext, done, bbs[2];
+  static const char *const names[3] = {
+    "rpol.set_norm.int", "rpol.set_norm.str", "rpol.set_norm.money"
+  };
+
+  if (g->set_norm_fns[ek])
+    return g->set_norm_fns[ek];
+  fn = new_internal(g, names[ek], LLVMFunctionType(g->i64, pt, 2, 0));
+  g->set_norm_fns[ek] = fn;
+  g->fn = fn;
+  entry = block(g, "entry");
+  outer = block(g, "outer");
+  inner_top = block(g, "inner");
+  inner_cmp = block(g, "cmp");
+  swap = block(g, "swap");
+  outer_next = block(g, "outer.next");
+  dtop = block(g, "dedupe");
+  dbody = block(g, "dedupe.body");
+  dkeep = block(g, "dedupe.keep");
+  dnext = block(g, "dedupe.next");
+  done = block(g, "done");
+
+  at(g, entry);
+  buf = LLVMBuildPointerCast(g->b, LLVMGetParam(fn, 0),
+                             LLVMPointerType(et, 0), "");
+  n = LLVMGetParam(fn, 1);
+  LLVMBuildBr(g->b, outer);
+
+  /* for (i = 1; i < n; i++) for (j = i; j > 0 && buf[j-1] > buf[j]; j--)
+   *   swap */
+  at(g, outer);
+  i = LLVMBuildPhi(g->b, g->i64, "i");
+  LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, i, n, ""),
+                  inner_top, dtop);
+  at(g, inner_top);
+  j = LLVMBuildPhi(g->b, g->i64, "j");
+  LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntSGT, j, ci64(g, 0), ""),
+                  inner_cmp, outer_next);
+  at(g, inner_cmp);
+  nj = LLVMBuildSub(g->b, j, ci64(g, 1), "");
+  pa = index_ptr(g, et, buf, nj);
+  pb = index_ptr(g, et, buf, j);
+  LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntSGT,
+                                      elem_cmp_ir(g, ek, pa, pb),
+                                      ci32(g, 0), ""),
+                  swap, outer_next);
+  at(g, swap);
+  va = load(g, et, pa);
+  vb = load(g, et, pb);
+  LLVMBuildStore(g->b, vb, pa);
+  LLVMBuildStore(g->b, va, pb);
+  LLVMBuildBr(g->b, inner_top);
+  vals[0] = i;
+  vals[1] = nj;
+  bbs[0] = outer;
+  bbs[1] = swap;
+  LLVMAddIncoming(j, vals, bbs, 2);
+  at(g, outer_next);
+  ni = LLVMBuildAdd(g->b, i, ci64(g, 1), "");
+  LLVMBuildBr(g->b, outer);
+  vals[0] = ci64(g, 1);
+  vals[1] = ni;
+  bbs[0] = entry;
+  bbs[1] = outer_next;
+  LLVMAddIncoming(i, vals, bbs, 2);
+
+  /* k = 0; for (i2 = 0; i2 < n; i2++) if (k == 0 || buf[k-1] != buf[i2])
+   *   buf[k++] = buf[i2]; */
+  at(g, dtop);
+  i2 = LLVMBuildPhi(g->b, g->i64, "i2");
+  k = LLVMBuildPhi(g->b, g->i64, "k");
+  LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, i2, n, ""), dbody,
+                  done);
+  at(g, dbody);
+  pb = index_ptr(g, et, buf, i2);
+  {
+    LLVMBasicBlockRef first = LLVMGetInsertBlock(g->b);
+    LLVMBasicBlockRef cmpb = block(g, "dedupe.cmp");
+    LLVMValueRef c, kp, v2[2];
+    LLVMBasicBlockRef b2[2];
+
+    LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntEQ, k, ci64(g, 0), ""),
+                    dkeep, cmpb);
+    at(g, cmpb);
+    pa = index_ptr(g, et, buf, LLVMBuildSub(g->b, k, ci64(g, 1), ""));
+    c = elem_cmp_ir(g, ek, pa, pb);
+    LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntNE, c, ci32(g, 0), ""),
+                    dkeep, dnext);
+    at(g, dkeep);
+    kp = index_ptr(g, et, buf, k);
+    LLVMBuildStore(g->b, load(g, et, pb), kp);
+    nk = LLVMBuildAdd(g->b, k, ci64(g, 1), "");
+    LLVMBuildBr(g->b, dnext);
+    at(g, dnext);
+    keep = LLVMBuildPhi(g->b, g->i64, "k.next");
+    v2[0] = nk;
+    v2[1] = k;
+    b2[0] = dkeep;
+    b2[1] = cmpb;
+    LLVMAddIncoming(keep, v2, b2, 2);
+    (void)first;
+  }
+  ni2 = LLVMBuildAdd(g->b, i2, ci64(g, 1), "");
+  LLVMBuildBr(g->b, dtop);
+  vals[0] = ci64(g, 0);
+  vals[1] = ni2;
+  bbs[0] = outer;
+  bbs[1] = dnext;
+  LLVMAddIncoming(i2, vals, bbs, 2);
+  vals[0] = ci64(g, 0);
+  vals[1] = keep;
+  LLVMAddIncoming(k, vals, bbs, 2);
+  at(g, done);
+  LLVMBuildRet(g->b, k);
+
+  g->fn = saved_fn;
+  if (saved)
+    at(g, saved);
+  return fn;
+}
+
+static void store_elem(struct cg *g, int ek, LLVMValueRef p, struct val x)
+{
+  if (ek == EK_STR) {
+    store_field(g, g->str, p, 0, x.a);
+    store_field(g, g->str, p, 1, x.b);
+  } else if (ek == EK_MONEY) {
+    store_field(g, g->money, p, 0, x.a);
+    store_field(g, g->money, p, 1, x.b);
+    store_field(g, g->money, p, 2, ci32(g, 0));
+  } else {
+    LLVMBuildStore(g->b, as_i64(g, x.a), p);
+  }
+}
+
 static struct val sv_mat(struct cg *g, struct setv *sv)
 {
   struct val r = {0, 0}, a, b;
   int loc = loc_of(g, sv->span), i;
+  LLVMValueRef args[5], dst, buf, fn;
+  LLVMTypeRef et = ek_type(g, sv->ek);
 
-  switch (sv->kind) {
-  case SV_ARRAY:
+  if (sv->kind == SV_ARRAY)
     return sv->arr;
-  case SV_UNION: case SV_DIFF: {
-    LLVMValueRef args[5], dst;
-
+  if (sv_const(sv))
+    return sv_const_array(g, sv);
+  if (sv->kind == SV_UNION || sv->kind == SV_DIFF) {
     a = sv_mat(g, sv->l);
     b = sv_mat(g, sv->r);
     dst = scratch_alloc(g, sv->kind == SV_UNION
@@ -1926,59 +2297,17 @@ static struct val sv_mat(struct cg *g, struct setv *sv)
     r.a = dst;
     return r;
   }
-  default:
-    break;
-  }
-  r.a = LLVMConstNull(g->p8);
-  r.b = ci64(g, 0);
-  if (sv->n == 0)
-    return r;
-  if (all_const_ints(g, sv)) {
-    long long *v;
-    int k = const_elems(g, sv, &v), j;
-    LLVMValueRef *cs = cg_alloc(g, (size_t)(k + 1) * sizeof *cs), init, gv;
-
-    if (!cs)
-      return r;
-    for (j = 0; j < k; j++)
-      cs[j] = ci64(g, v[j]);
-    init = LLVMConstArray(g->i64, cs, (unsigned)k);
-    gv = LLVMAddGlobal(g->mod, LLVMTypeOf(init), "rpol.set");
-    LLVMSetInitializer(gv, init);
-    LLVMSetGlobalConstant(gv, 1);
-    LLVMSetLinkage(gv, LLVMPrivateLinkage);
-    LLVMSetUnnamedAddress(gv, LLVMGlobalUnnamedAddr);
-    r.a = LLVMConstPointerCast(gv, g->p8);
-    r.b = ci64(g, k);
-    return r;
-  }
-  /* Built one element at a time by merging, which sorts and removes
-   * duplicates; literal sets are small. */
-  for (i = 0; i < sv->n; i++) {
-    LLVMTypeRef et = ek_type(g, sv->ek);
-    LLVMValueRef one = alloca_of(g, et, "e"), args[5], dst;
-    struct val x = sv->el[i];
-
-    if (sv->ek == EK_STR) {
-      store_field(g, g->str, one, 0, x.a);
-      store_field(g, g->str, one, 1, x.b);
-    } else if (sv->ek == EK_MONEY) {
-      store_field(g, g->money, one, 0, x.a);
-      store_field(g, g->money, one, 1, x.b);
-      store_field(g, g->money, one, 2, ci32(g, 0));
-    } else {
-      LLVMBuildStore(g->b, as_i64(g, x.a), one);
-    }
-    dst = scratch_alloc(g, LLVMBuildAdd(g->b, r.b, ci64(g, 1), ""),
-                        ek_size(sv->ek), loc);
-    args[0] = r.a;
-    args[1] = r.b;
-    args[2] = one;
-    args[3] = ci64(g, 1);
-    args[4] = dst;
-    r.b = helper(g, merge_name(sv->ek, 1), args, 5);
-    r.a = dst;
-  }
+  /* A literal with elements known only now: its n elements in scratch,
+   * sorted in place. */
+  dst = scratch_alloc(g, ci64(g, sv->n), ek_size(sv->ek), loc);
+  buf = LLVMBuildPointerCast(g->b, dst, LLVMPointerType(et, 0), "");
+  for (i = 0; i < sv->n; i++)
+    store_elem(g, sv->ek, index_ptr(g, et, buf, ci64(g, i)), sv->el[i]);
+  fn = set_norm_fn(g, sv->ek);
+  args[0] = dst;
+  args[1] = ci64(g, sv->n);
+  r.a = dst;
+  r.b = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(fn), fn, args, 2, "");
   return r;
 }
 
@@ -2575,7 +2904,7 @@ static const char *const required_helpers[] = {
   "rpol_set_has_int", "rpol_set_has_str", "rpol_set_has_money",
   "rpol_set_union_int", "rpol_set_diff_int", "rpol_set_union_str",
   "rpol_set_diff_str", "rpol_set_union_money", "rpol_set_diff_money",
-  NULL
+  "rpol_str_cmp", NULL
 };
 
 /* Deletes internal functions nothing calls (most of value.bc: formatting,
