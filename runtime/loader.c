@@ -8,6 +8,7 @@
  * The shared object stays open until the policy's last reference goes.
  */
 #include <dlfcn.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -15,6 +16,132 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "internal.h"
+
+#if defined(__x86_64__)
+#define HOST_MACHINE EM_X86_64
+#define HOST_ARCH "x86-64"
+#elif defined(__aarch64__)
+#define HOST_MACHINE EM_AARCH64
+#define HOST_ARCH "aarch64"
+#else
+#define HOST_MACHINE EM_NONE   /* unknown host: leave it to dlopen */
+#define HOST_ARCH "this machine"
+#endif
+
+static const char *machine_name(unsigned m)
+{
+  switch (m) {
+  case EM_X86_64: return "x86-64";
+  case EM_AARCH64: return "aarch64";
+  case EM_386: return "i386";
+  case EM_ARM: return "arm";
+  case EM_RISCV: return "riscv";
+  case EM_PPC64: return "ppc64";
+  case EM_S390: return "s390";
+  }
+  return "an unknown machine";
+}
+
+/* Does [off, off+len) lie within a file of `size` bytes? */
+static int within(uint64_t off, uint64_t len, uint64_t size)
+{
+  return off <= size && len <= size - off;
+}
+
+/* Checks the ELF header and program headers before dlopen sees the file:
+ * the dynamic loader maps segments as the headers say and trusts them, so
+ * a truncated file (a segment past the end) faults on first touch and a
+ * corrupted header can crash inside dlopen.  Returns 0, or sets the
+ * error and returns -1. */
+static int check_elf(rpol_runtime *rt, const char *path, int fd,
+                     uint64_t size)
+{
+  Elf64_Ehdr eh;
+  Elf64_Phdr ph;
+  int i, nload = 0, ndyn = 0;
+
+  if (size < sizeof eh || pread(fd, &eh, sizeof eh, 0) != sizeof eh) {
+    rt_seterr(rt, "%s: truncated ELF header (%llu bytes): rebuild with "
+              "rpolc build", path, (unsigned long long)size);
+    return -1;
+  }
+  if (eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+      eh.e_ident[EI_DATA] != ELFDATA2LSB) {
+    rt_seterr(rt, "%s: built for another architecture (%s ELF); this "
+              "runtime runs on %s", path,
+              eh.e_ident[EI_CLASS] == ELFCLASS32 ? "32-bit" : "big-endian",
+              HOST_ARCH);
+    return -1;
+  }
+  if (HOST_MACHINE != EM_NONE && eh.e_machine != HOST_MACHINE) {
+    rt_seterr(rt, "%s: built for another architecture (%s, ELF machine "
+              "%u); this runtime runs on %s: rebuild with rpolc build on "
+              "this machine", path, machine_name(eh.e_machine),
+              (unsigned)eh.e_machine, HOST_ARCH);
+    return -1;
+  }
+  if (eh.e_type != ET_DYN) {
+    rt_seterr(rt, "%s: an ELF file but not a shared object (expected a "
+              "policy built with rpolc build)", path);
+    return -1;
+  }
+  if (eh.e_phentsize != sizeof ph || eh.e_phnum == 0 ||
+      eh.e_phnum >= PN_XNUM ||
+      !within(eh.e_phoff, (uint64_t)eh.e_phnum * sizeof ph, size)) {
+    rt_seterr(rt, "%s: corrupted or truncated ELF program headers: "
+              "rebuild with rpolc build", path);
+    return -1;
+  }
+  /* The section headers come last in the file: a file cut short loses
+   * them first. */
+  if (eh.e_shnum &&
+      (eh.e_shentsize != sizeof(Elf64_Shdr) ||
+       !within(eh.e_shoff, (uint64_t)eh.e_shnum * sizeof(Elf64_Shdr),
+               size))) {
+    rt_seterr(rt, "%s: truncated or corrupted (its section headers lie "
+              "past the end of its %llu bytes): rebuild with rpolc build",
+              path, (unsigned long long)size);
+    return -1;
+  }
+  for (i = 0; i < eh.e_phnum; i++) {
+    if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + i * sizeof ph)) !=
+        sizeof ph) {
+      rt_seterr(rt, "%s: cannot read program header %d", path, i);
+      return -1;
+    }
+    if (ph.p_type >= PT_NUM && !(ph.p_type >= PT_LOOS &&
+                                 ph.p_type <= PT_HIPROC)) {
+      rt_seterr(rt, "%s: corrupted ELF program header %d (type %#x): "
+                "rebuild with rpolc build", path, i, (unsigned)ph.p_type);
+      return -1;
+    }
+    if (!within(ph.p_offset, ph.p_filesz, size)) {
+      rt_seterr(rt, "%s: truncated or corrupted (segment %d ends at byte "
+                "%llu, the file has %llu): rebuild with rpolc build", path,
+                i, (unsigned long long)(ph.p_offset + ph.p_filesz),
+                (unsigned long long)size);
+      return -1;
+    }
+    if (ph.p_type == PT_LOAD) {
+      nload++;
+      if (ph.p_filesz > ph.p_memsz ||
+          (ph.p_align && (ph.p_align & (ph.p_align - 1))) ||
+          (ph.p_align > 1 &&
+           (ph.p_offset - ph.p_vaddr) % ph.p_align != 0)) {
+        rt_seterr(rt, "%s: corrupted ELF segment %d: rebuild with rpolc "
+                  "build", path, i);
+        return -1;
+      }
+    }
+    ndyn += ph.p_type == PT_DYNAMIC;
+  }
+  if (nload == 0 || ndyn != 1) {
+    rt_seterr(rt, "%s: not a loadable shared object (no segments or no "
+              "dynamic section): rebuild with rpolc build", path);
+    return -1;
+  }
+  return 0;
+}
 
 static void close_so(void *handle)
 {
@@ -51,12 +178,17 @@ rpol_status rpol_load(rpol_runtime *rt, const char *path, rpol_policy **out)
     return RPOL_EIO;
   }
   n = read(fd, magic, sizeof magic);
-  close(fd);
   if (n != (ssize_t)sizeof magic || memcmp(magic, "\177ELF", 4) != 0) {
+    close(fd);
     rt_seterr(rt, "%s: not an ELF shared object (expected a policy built "
               "with rpolc build)", path);
     return RPOL_EARTIFACT;
   }
+  if (check_elf(rt, path, fd, (uint64_t)st.st_size) != 0) {
+    close(fd);
+    return RPOL_EARTIFACT;
+  }
+  close(fd);
   /* dlopen searches the library path for a name without a slash. */
   if (!strchr(path, '/')) {
     if ((size_t)snprintf(pathbuf, sizeof pathbuf, "./%s", path) >=
