@@ -1163,10 +1163,8 @@ static struct val cg_coalesce(struct cg *g, const struct expr *e,
   struct val vs[2];
   LLVMBasicBlockRef bbs[2];
 
-  if (p->kind != EX_PATH || !d || d->kind != D_INPUT) {
-    ice(g, "left of ?? is not an input field");
-    return undef_val(g, t);
-  }
+  if (p->kind != EX_PATH || !d || d->kind != D_INPUT)
+    return cg_expr_t(g, p, t);     /* never missing: as the interpreter */
   if (field_always_present(d))
     return read_field(g, p, t);
   sp = slot_at(g, g->in, d->u.input.slot);
@@ -1551,10 +1549,15 @@ static struct val cg_name(struct cg *g, const struct expr *e,
   case REF_MEMBER: case REF_COUNTRY: case REF_CURRENCY:
     v.a = ci64(g, r->index);
     return v;
+  case REF_FIELD:
+    if (r->decl && r->decl->kind == D_INPUT)
+      return read_field(g, e, t);
+    break;
   default:
-    ice(g, "name %s is unresolved", e->kind == EX_NAME ? e->u.name : "?");
-    return undef_val(g, t);
+    break;
   }
+  ice(g, "name %s is unresolved", e->kind == EX_NAME ? e->u.name : "?");
+  return undef_val(g, t);
 }
 
 static struct val cg_expr_t(struct cg *g, const struct expr *e,
