@@ -1418,6 +1418,26 @@ static void test_bom(void **state)
   fx_free(x);
 }
 
+/* Comments are recorded for the formatter, in source order. */
+static void test_comments(void **state)
+{
+  static const char src[] = "# head\r\nmodule \"m\" # after\n"
+                            "let x = \"# not a comment\"\n#\n";
+  struct fixture *x = fx_parse(src, FILE_POLICY);
+  struct comment **c = (struct comment **)x->f->comments.items;
+
+  (void)state;
+  assert_int_equal(x->d.nerrors, 0);
+  assert_int_equal(x->f->comments.len, 3);
+  assert_string_equal(c[0]->text, "# head");
+  assert_int_equal(c[0]->span.start, 0);
+  assert_int_equal(c[0]->span.end, 6);
+  assert_string_equal(c[1]->text, "# after");
+  assert_int_equal(c[1]->span.start, 19);
+  assert_string_equal(c[2]->text, "#");
+  fx_free(x);
+}
+
 /* Two files in one session: ids and error counts stay apart. */
 static void test_two_files(void **state)
 {
@@ -1459,6 +1479,7 @@ int main(void)
     cmocka_unit_test(test_token_soup),
     cmocka_unit_test(test_reserved),
     cmocka_unit_test(test_bom),
+    cmocka_unit_test(test_comments),
     cmocka_unit_test(test_two_files),
   };
 
