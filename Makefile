@@ -49,6 +49,12 @@ LDFLAGS  ?=
 SCHEMA_HASH := $(shell sha256sum stdlib/schema.rpol 2>/dev/null | cut -c1-64)
 
 GEN      := $(BUILD)/gen
+# Compile lines are long; `make V=1` shows them.
+ifeq ($(V),1)
+Q :=
+else
+Q = @echo "  CC      $<";
+endif
 LIB_SRCS := $(wildcard compiler/*.c) $(wildcard runtime/*.c)
 CLI_SRCS := compiler/rpolc.c $(wildcard compiler/cmd_*.c)
 LIB_SRCS := $(filter-out $(CLI_SRCS),$(LIB_SRCS))
@@ -105,22 +111,24 @@ $(GEN):
 
 $(BUILD)/obj/%.o: %.c $(GEN)/parser.h $(GEN)/lexer.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/obj/gen/%.o: $(GEN)/%.c $(GEN)/parser.h $(GEN)/lexer.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Wno-sign-compare -Wno-unused-function -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -Wno-sign-compare -Wno-unused-function -MMD -MP -c $< -o $@
 
 $(BUILD)/librpol.a: $(LIB_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	@echo "  AR      $@"; ar rcs $@ $^
 
 $(BUILD)/librpol.so: $(LIB_OBJS) runtime/librpol.map
-	$(CC) -shared -Wl,-soname,librpol.so.0 -Wl,--version-script=runtime/librpol.map \
+	@echo "  LD      $@"
+	$(if $(Q),@)$(CC) -shared -Wl,-soname,librpol.so.0 -Wl,--version-script=runtime/librpol.map \
 	  -o $@ $(LIB_OBJS) $(LDFLAGS) $(LLVM_LIBS) $(DEP_LIBS)
 
 $(BUILD)/rpolc: $(CLI_OBJS) $(BUILD)/librpol.a
-	$(CC) -rdynamic -o $@ $(CLI_OBJS) $(BUILD)/librpol.a $(LDFLAGS) $(LLVM_LIBS) $(DEP_LIBS)
+	@echo "  LD      $@"
+	$(if $(Q),@)$(CC) -rdynamic -o $@ $(CLI_OBJS) $(BUILD)/librpol.a $(LDFLAGS) $(LLVM_LIBS) $(DEP_LIBS)
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
@@ -131,7 +139,8 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/librpol.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/librpol.a -lcmocka $(LDFLAGS) $(LLVM_LIBS) $(DEP_LIBS)
+	@echo "  LD      $@"
+	$(if $(Q),@)$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/librpol.a -lcmocka $(LDFLAGS) $(LLVM_LIBS) $(DEP_LIBS)
 
 test: all $(UNIT_BINS)
 	@BUILD=$(BUILD) bash tests/run.sh
@@ -140,8 +149,16 @@ test: all $(UNIT_BINS)
 bless: all
 	@BUILD=$(BUILD) BLESS=1 bash tests/run.sh
 
+# --- sanitizers (issue 7) ---------------------------------------------------
+# test-sanitize: the whole suite built with clang under ASan and UBSan, in
+# $(SAN_BUILD) (so that several builds can sanitize side by side).  Any
+# finding aborts the program that made it, which fails its test.
+SAN_BUILD ?= $(BUILD)-san
+SAN_ENV   := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_odr_violation=0 \
+             UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+             LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0
 test-sanitize:
-	$(MAKE) BUILD=build-san CC=$(CLANG) \
+	$(SAN_ENV) $(MAKE) BUILD=$(SAN_BUILD) CC=$(CLANG) \
 	  EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	  LDFLAGS="-fsanitize=address,undefined" test
 
@@ -180,7 +197,7 @@ uninstall:
 	  $(man1dir)/rpolc.1 $(man5dir)/rpol.5 $(compdir)/rpolc
 
 clean:
-	rm -rf $(BUILD) build-san
+	rm -rf $(BUILD) build-san $(BUILD)-san $(BUILD)-tsan $(BUILD)-fuzz
 
 # --- differential testing (tests/difftest, owned by the difftest suite) ------
 # $(BUILD)/difftest decides generated return lines with the interpreter, the
@@ -217,3 +234,41 @@ $(BUILD)/stress-reload: tests/stress/reload.c $(BUILD)/librpol.a
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/librpol.a $(LDFLAGS) $(LLVM_LIBS) $(DEP_LIBS)
 
 test: $(BUILD)/stress-reload
+
+# --- fuzzing (issue 7; tests/fuzz) ---------------------------------------------
+#   make fuzz T=frontend|json|diff S=seconds
+# builds the target with libFuzzer, ASan and UBSan in $(FUZZ_BUILD) and runs
+# it for S seconds on its seeds (tests/fuzz/seeds.sh) and a corpus kept in
+# $(FUZZ_BUILD)/corpus-T; a finding is written to $(FUZZ_BUILD)/crash-T-*
+# (copy it to tests/fuzz/regress/T/ once fixed).  `make test` builds each
+# target with a plain main instead ($(BUILD)/fuzz-T) and replays the seeds
+# and tests/fuzz/regress/T/ (tests/suites/hardening.sh).
+FUZZ_TARGETS := frontend json diff
+FUZZ_BUILD   ?= $(BUILD)-fuzz
+FUZZ_DT_OBJS := $(BUILD)/obj/tests/difftest/gen_input.o $(BUILD)/obj/tests/difftest/util.o
+FUZZ_FLAGS   := -Itests/fuzz -Itests/difftest
+T ?= frontend
+S ?= 60
+
+$(BUILD)/fuzz-%: tests/fuzz/fuzz_%.c tests/fuzz/standalone.c tests/fuzz/fuzz.h \
+                 $(FUZZ_DT_OBJS) $(BUILD)/librpol.a
+	$(CC) $(ALL_CFLAGS) $(FUZZ_FLAGS) -o $@ $< tests/fuzz/standalone.c $(FUZZ_DT_OBJS) \
+	  $(BUILD)/librpol.a $(LDFLAGS) $(LLVM_LIBS) $(DEP_LIBS)
+
+$(BUILD)/libfuzzer-%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_DT_OBJS) $(BUILD)/librpol.a
+	$(CC) $(ALL_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_DT_OBJS) \
+	  $(BUILD)/librpol.a $(LDFLAGS) $(LLVM_LIBS) $(DEP_LIBS)
+
+test: $(patsubst %,$(BUILD)/fuzz-%,$(FUZZ_TARGETS))
+
+.PHONY: fuzz
+fuzz:
+	$(MAKE) BUILD=$(FUZZ_BUILD) CC=$(CLANG) \
+	  EXTRA_CFLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	  LDFLAGS="-fsanitize=address,undefined" $(FUZZ_BUILD)/libfuzzer-$(T)
+	@rm -rf $(FUZZ_BUILD)/seeds-$(T) && mkdir -p $(FUZZ_BUILD)/corpus-$(T)
+	bash tests/fuzz/seeds.sh $(T) $(FUZZ_BUILD)/seeds-$(T)
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
+	  $(FUZZ_BUILD)/libfuzzer-$(T) -max_total_time=$(S) -timeout=20 -rss_limit_mb=4096 \
+	  -max_len=65536 -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/crash-$(T)- \
+	  $(FUZZ_BUILD)/corpus-$(T) $(FUZZ_BUILD)/seeds-$(T)
