@@ -975,7 +975,7 @@ static void check_cases(struct sctx *c, struct decl *owner,
       continue;
     k->reachable = 1;
     if (k->cond)
-      sema_expect(c, k->cond, &type_bool, "a case's condition");
+      sema_expect(c, k->cond, &type_bool, "the condition of a case");
     if (k->value)
       sema_expect(c, k->value, t, what);
   }
