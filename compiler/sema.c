@@ -989,20 +989,25 @@ static void check_cases(struct sctx *c, struct decl *owner,
       sema_err(c, cases[i]->kw_span, "'otherwise' must be the last case");
       break;
     }
+  /* The first condition that always holds hides every case after it. */
+  int always = -1;
+  for (int i = 0; i < n && always < 0; i++)
+    if (cases[i] && cases[i]->cond && sema_const_true(c, cases[i]->cond))
+      always = i;
   for (int i = 1; i < n; i++) {
     struct case_ *k = cases[i];
     if (!k)
       continue;
+    if (always >= 0 && always < i) {
+      k->reachable = 0;
+      sema_warn(c, k->kw_span, "unreachable case: the condition at %s "
+                "always holds", loc(c, cases[always]->cond->span));
+      continue;
+    }
     for (int j = 0; j < i; j++) {
       struct case_ *e = cases[j];
       if (!e || !e->cond)
         continue;
-      if (sema_const_true(c, e->cond)) {
-        k->reachable = 0;
-        sema_warn(c, k->kw_span, "unreachable case: the condition at %s "
-                  "always holds", loc(c, e->cond->span));
-        break;
-      }
       if (k->cond && sema_same_tree(e->cond, k->cond)) {
         k->reachable = 0;
         sema_warn(c, k->kw_span, "unreachable case: its condition repeats "
