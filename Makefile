@@ -21,7 +21,7 @@ DEPS := flex:flex bison:bison llvm-config:llvm-dev clang:clang \
         /usr/include/cmocka.h:libcmocka-dev \
         /usr/include/x86_64-linux-gnu/ffi.h:libffi-dev \
         /usr/include/openssl/sha.h:libssl-dev \
-        xxd:xxd pkg-config:pkg-config valgrind:valgrind jq:jq
+        xxd:xxd pkg-config:pkg-config valgrind:valgrind jq:jq python3:python3
 missing_pkgs = $(strip $(foreach d,$(DEPS),$(if $(or $(wildcard $(word 1,$(subst :, ,$(d)))),$(shell command -v $(word 1,$(subst :, ,$(d))) 2>/dev/null)),,$(word 2,$(subst :, ,$(d))))))
 MISSING := $(missing_pkgs)
 
