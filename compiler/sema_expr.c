@@ -1527,6 +1527,10 @@ const struct type *sema_expect(struct sctx *c, struct expr *e,
                                     e->u.bin.op == BIN_DIV))
     sema_err(c, e->span, "%s must be money, found int ('*' and '/' of "
              "plain numbers make an int)", what);
+  else if (is_num(t) && (want == &type_percent || want == &type_duration))
+    sema_err(c, e->span, "%s must be %s, found a number; write '%s%s'",
+             what, tyname(c, want), sema_expr_text(c, e),
+             want == &type_percent ? "%" : " days");
   else
     sema_err(c, e->span, "%s must be %s, found %s%s", what,
              tyname(c, want), tyname(c, t), shadow_hint(c, e, want));
