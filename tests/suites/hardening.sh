@@ -214,6 +214,21 @@ if [ -w /dev/full ]; then
   done
 fi
 
+# --- fuzz targets: seeds and regression inputs -----------------------------------
+for t in frontend json diff; do
+  bin="$ROOT/$BUILD/fuzz-$t"
+  if [ ! -x "$bin" ]; then
+    notok "fuzz $t: $BUILD/fuzz-$t is not built"
+    continue
+  fi
+  bash tests/fuzz/seeds.sh "$t" "$W/seeds-$t"
+  if "$bin" "$W/seeds-$t" tests/fuzz/regress/$t >"$W/fuzz.out" 2>&1; then
+    ok "fuzz $t replays $(sed -n 's/^ran \([0-9]*\) inputs$/\1/p' "$W/fuzz.out") seeds and regression inputs"
+  else
+    notok "fuzz $t replay" "$(tail -n 20 "$W/fuzz.out")"
+  fi
+done
+
 # --- hot reload under load ------------------------------------------------------
 if [ -x "$ROOT/$BUILD/stress-reload" ]; then
   for v in 1 2 3; do
