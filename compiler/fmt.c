@@ -46,6 +46,9 @@ struct fmt {
   int after_open;           /* the last line opened a block (or nothing is
                                printed yet): no blank line here */
   int dry;                  /* measuring only: comments are left alone */
+  int tree;                 /* fmt_file_tree: every compound expression in
+                               parentheses, no margin, no comments */
+  int width;                /* the margin: FMT_WIDTH, or no limit */
 };
 
 /* ---------------------------------------------------------------- text */
@@ -511,7 +514,7 @@ static void flat(const struct fmt *f, struct sb *b, const struct expr *e);
 static void flat_child(const struct fmt *f, struct sb *b,
                        const struct expr *e, int min, int rightmost)
 {
-  if (paren(e, min, rightmost)) {
+  if (paren(e, min, rightmost) || (f->tree && prec(e) < P_ATOM)) {
     sb_put(b, "(", 1);
     flat(f, b, e);
     sb_put(b, ")", 1);
@@ -811,10 +814,10 @@ static void emit_chain(struct fmt *f, const struct expr *e, int tail)
     s = flat_str(f, ch.item[i], min, rm);
     hug = huggable(ch.item[i]) && !paren(ch.item[i], min, rm) &&
           f->col + 2 + width(ch.op[i - 1]) + hug_width(ch.item[i]) <=
-              FMT_WIDTH;
-    if (f->col + 2 + width(ch.op[i - 1]) + width(s) + t <= FMT_WIDTH ||
+              f->width;
+    if (f->col + 2 + width(ch.op[i - 1]) + width(s) + t <= f->width ||
         (hug && (ch.item[i]->kind == EX_SET ||
-                 c + 3 + width(ch.op[i - 1]) + width(s) + t > FMT_WIDTH))) {
+                 c + 3 + width(ch.op[i - 1]) + width(s) + t > f->width))) {
       put(f, " ");
       put(f, ch.op[i - 1]);
       put(f, " ");
@@ -827,6 +830,27 @@ static void emit_chain(struct fmt *f, const struct expr *e, int tail)
     }
     emit(f, ch.item[i], min, rm, t);
   }
+}
+
+/* Whether a comment on a line of its own stands inside e: then a bracket,
+ * an and/or chain or an `if` is broken so that it keeps its own line. */
+static int has_own_comment(const struct fmt *f, const struct expr *e)
+{
+  int forceable = huggable(e) || e->kind == EX_IF ||
+                  (e->kind == EX_BINARY && (e->u.bin.op == BIN_AND ||
+                                            e->u.bin.op == BIN_OR));
+
+  if (!forceable)
+    return 0;
+  for (int i = f->next; i < f->ncm; i++) {
+    const struct comment *c = f->cm[i];
+
+    if (c->span.start >= e->span.end)
+      break;
+    if (c->span.start > e->span.start && own_line(f, c))
+      return 1;
+  }
+  return 0;
 }
 
 static int breakable(const struct expr *e)
@@ -843,7 +867,8 @@ static void emit(struct fmt *f, const struct expr *e, int min, int rightmost,
   const char *s = flat_str(f, e, min, rightmost);
   int c = f->col;
 
-  if (c + width(s) + tail <= FMT_WIDTH || !breakable(e)) {
+  if ((c + width(s) + tail <= f->width && !has_own_comment(f, e)) ||
+      !breakable(e)) {
     put(f, s);
     mark(f, e->span.end);
     return;
@@ -889,12 +914,15 @@ static void emit(struct fmt *f, const struct expr *e, int min, int rightmost,
 static void emit_value(struct fmt *f, const struct expr *e, int ind)
 {
   const char *s = flat_str(f, e, P_IF, 1);
-  int hug = huggable(e) && f->col + 1 + hug_width(e) <= FMT_WIDTH;
+  int hug = huggable(e) && f->col + 1 + hug_width(e) <= f->width;
 
   /* Same line if it fits or opens a set there; else on the next line if
    * it fits there; else same line if it opens a bracket. */
-  if (f->col + 1 + width(s) <= FMT_WIDTH ||
-      (hug && (e->kind == EX_SET || ind + 2 + width(s) > FMT_WIDTH))) {
+  int forced = has_own_comment(f, e);
+
+  if ((f->col + 1 + width(s) <= f->width && !forced) ||
+      (hug && (e->kind == EX_SET || forced ||
+               ind + 2 + width(s) > f->width))) {
     put(f, " ");
     emit(f, e, P_IF, 1, 0);
     return;
@@ -989,10 +1017,10 @@ static void emit_cases(struct fmt *f, struct case_ **cases, int n, int ind)
   for (i = 0; i < n; i++) {
     int cnt = 0;
 
-    if (ind + hw[i] + 4 + vw[i] > FMT_WIDTH)
+    if (ind + hw[i] + 4 + vw[i] > f->width)
       continue;
     for (j = 0; j < n; j++)
-      cnt += hw[j] <= hw[i] && ind + hw[i] + 4 + vw[j] <= FMT_WIDTH;
+      cnt += hw[j] <= hw[i] && ind + hw[i] + 4 + vw[j] <= f->width;
     if (cnt > best || (cnt == best && hw[i] < a)) {
       best = cnt;
       a = hw[i];
@@ -1001,8 +1029,11 @@ static void emit_cases(struct fmt *f, struct case_ **cases, int n, int ind)
   for (i = 0; i < n; i++) {
     const struct case_ *c = cases[i];
 
+    int lines;
+
     anchor(f, c->kw_span.start, ind);
     pad(f, ind);
+    lines = f->lines;
     if (c->cond) {
       put(f, "when ");
       emit(f, c->cond, P_IF, 1, 0);
@@ -1010,17 +1041,17 @@ static void emit_cases(struct fmt *f, struct case_ **cases, int n, int ind)
       put(f, "otherwise");
       mark(f, c->kw_span.end);
     }
-    if (hw[i] <= a && f->col <= ind + a &&
-        (ind + a + 4 + vw[i] <= FMT_WIDTH ||
+    if (hw[i] <= a && f->lines == lines && f->col <= ind + a &&
+        (ind + a + 4 + vw[i] <= f->width ||
          (c->value->kind == EX_SET && huggable(c->value) &&
-          ind + a + 5 <= FMT_WIDTH))) {
+          ind + a + 5 <= f->width))) {
       pad(f, ind + a);
       put(f, " => ");
     } else {
       /* On the next line, under the others if it fits there. */
       newline(f);
       anchor(f, c->value->span.start, ind + 4);
-      pad(f, a > 0 && ind + a + 4 + vw[i] <= FMT_WIDTH ? ind + a + 1
+      pad(f, a > 0 && ind + a + 4 + vw[i] <= f->width ? ind + a + 1
                                                         : ind + 4);
       put(f, "=> ");
     }
@@ -1056,7 +1087,7 @@ static void emit_members(struct fmt *f, const struct decl *d)
     sb_puts(&b, d->u.enm.members[i]);
   }
   sb_puts(&b, n ? " }" : "}");
-  if (f->col + width(sb_str(&b)) <= FMT_WIDTH) {
+  if (f->col + width(sb_str(&b)) <= f->width) {
     put_sb(f, &b);
     mark(f, d->span.end);
     newline(f);
@@ -1108,7 +1139,7 @@ static void emit_table(struct fmt *f, const struct decl *d)
                            : d->u.table.codes[i];
     int last = i == d->u.table.n - 1;
 
-    if (i > 0 && f->col + 1 + width(item) + !last > FMT_WIDTH) {
+    if (i > 0 && f->col + 1 + width(item) + !last > f->width) {
       newline(f);
       pad(f, 2);
     } else
@@ -1269,7 +1300,18 @@ static int decl_lines(const struct fmt *f, const struct decl *d)
 
 static void emit_header(struct fmt *f, const struct file *file)
 {
-  anchor(f, file->header_span.start, 0);
+  /* The comments above the header, and the author's blank line. */
+  while (f->next < f->ncm &&
+         f->cm[f->next]->span.start < file->header_span.start) {
+    const struct comment *c = f->cm[f->next++];
+
+    if (f->lines > 0 && blank_before(f, c->span.start))
+      sb_put(&f->out, "\n", 1);
+    own_comment(f, c, 0);
+  }
+  if (f->lines > 0 && !f->tree &&
+      blank_before(f, file->header_span.start))
+    sb_put(&f->out, "\n", 1);
   if (file->kind == FILE_MODULE) {
     put(f, "module ");
     put_str(f, file->name);
@@ -1279,7 +1321,9 @@ static void emit_header(struct fmt *f, const struct file *file)
     put(f, " version ");
     put_str(f, file->version);
   }
-  mark(f, file->for_set ? file->for_span.start : file->header_span.end);
+  /* The version string's end is not recorded: the keyword stands in
+   * (newline() still takes the comments on the header's line). */
+  mark(f, file->for_set ? file->header_span.start : file->header_span.end);
   newline(f);
   if (file->kind == FILE_POLICY && file->for_set && file->for_subject) {
     anchor(f, file->for_span.start, 0);
@@ -1291,7 +1335,8 @@ static void emit_header(struct fmt *f, const struct file *file)
   }
 }
 
-char *fmt_file(struct arena *a, const struct file *file, size_t *len)
+static char *fmt_run(struct arena *a, const struct file *file, size_t *len,
+                     int tree)
 {
   struct fmt f;
   int prev_kind = KIND_NONE, prev_multi = 0, i;
@@ -1300,8 +1345,10 @@ char *fmt_file(struct arena *a, const struct file *file, size_t *len)
   memset(&f, 0, sizeof f);
   f.a = a;
   f.src = file->src;
+  f.tree = tree;
+  f.width = tree ? 1 << 28 : FMT_WIDTH;
   f.cm = (struct comment **)file->comments.items;
-  f.ncm = file->comments.len;
+  f.ncm = tree ? 0 : file->comments.len;
   f.out.a = a;
   f.trail.a = a;
   f.after_open = 1;
@@ -1325,7 +1372,7 @@ char *fmt_file(struct arena *a, const struct file *file, size_t *len)
         blank = blank || prev_kind != (int)d->kind || prev_multi || multi;
       if (first && !d && prev_kind == KIND_HEADER)
         blank = 1;
-      if (blank && f.lines > 0)
+      if (blank && f.lines > 0 && !f.tree)
         sb_put(&f.out, "\n", 1);
       own_comment(&f, c, 0);
       first = 0;
@@ -1335,7 +1382,7 @@ char *fmt_file(struct arena *a, const struct file *file, size_t *len)
     blank = blank_before(&f, d->span.start);
     if (first && prev_kind != KIND_NONE)
       blank = blank || prev_kind != (int)d->kind || prev_multi || multi;
-    if (blank && f.lines > 0)
+    if (blank && f.lines > 0 && !f.tree)
       sb_put(&f.out, "\n", 1);
     emit_decl(&f, d);
     prev_kind = (int)d->kind;
@@ -1343,4 +1390,14 @@ char *fmt_file(struct arena *a, const struct file *file, size_t *len)
   }
   *len = f.out.len;
   return (char *)sb_str(&f.out);
+}
+
+char *fmt_file(struct arena *a, const struct file *file, size_t *len)
+{
+  return fmt_run(a, file, len, 0);
+}
+
+char *fmt_file_tree(struct arena *a, const struct file *file, size_t *len)
+{
+  return fmt_run(a, file, len, 1);
 }

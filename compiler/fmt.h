@@ -23,4 +23,9 @@
  * arena `a` (NUL-terminated, *len bytes).  Borrows f and its source. */
 char *fmt_file(struct arena *a, const struct file *f, size_t *len);
 
+/* For tests: f printed with every compound expression in parentheses,
+ * without comments or margin, so that two files print alike exactly when
+ * their syntax trees are alike (fmt must not change the tree). */
+char *fmt_file_tree(struct arena *a, const struct file *f, size_t *len);
+
 #endif
