@@ -30,6 +30,11 @@ struct sb {
   struct arena *a;
   char *s;
   size_t len, cap;
+  /* Measuring only (flat_width): nothing is stored, columns are counted
+   * up to `limit`; past it, `over` stops the walk, so that measuring costs
+   * at most the margin whatever the size of the expression. */
+  int measure, over;
+  size_t w, limit;
 };
 
 struct fmt {
@@ -53,8 +58,15 @@ struct fmt {
 
 /* ---------------------------------------------------------------- text */
 
+static int width_n(const char *s, size_t n);
+
 static void sb_put(struct sb *b, const char *s, size_t n)
 {
+  if (b->measure) {
+    b->w += (size_t)width_n(s, n);
+    b->over |= b->w > b->limit;
+    return;
+  }
   if (b->len + n + 1 > b->cap) {
     size_t cap = b->cap ? b->cap * 2 : 256;
     char *ns;
@@ -622,6 +634,9 @@ static void flat(const struct fmt *f, struct sb *b, const struct expr *e)
 {
   int lmin, rmin, i;
 
+  if (b->over)
+    return;
+
   switch (e->kind) {
   case EX_UNARY:
     sb_puts(b, e->u.unary.op == UN_NOT ? "not " : "-");
@@ -676,10 +691,21 @@ static void flat(const struct fmt *f, struct sb *b, const struct expr *e)
 static const char *flat_str(const struct fmt *f, const struct expr *e,
                             int min, int rightmost)
 {
-  struct sb b = {f->a, NULL, 0, 0};
+  struct sb b = {.a = f->a};
 
   flat_child(f, &b, e, min, rightmost);
   return sb_str(&b);
+}
+
+/* The width of flat_str(), or more than the margin when it does not
+ * fit on a line. */
+static int flat_width(const struct fmt *f, const struct expr *e, int min,
+                      int rightmost)
+{
+  struct sb b = {.a = f->a, .measure = 1, .limit = (size_t)f->width + 1};
+
+  flat_child(f, &b, e, min, rightmost);
+  return b.over ? f->width + 1 : (int)b.w;
 }
 
 /* A bracketed construct that breaks inside its brackets. */
@@ -792,8 +818,7 @@ static void emit_chain(struct fmt *f, const struct expr *e, int tail)
     int last = i == ch.n - 1;
     int min = (right ? !last : i == 0) ? lmin : rmin;
     int rm = right ? last : i > 0;
-    int t = last ? tail : 0;
-    const char *s;
+    int t = last ? tail : 0, w;
 
     if (i == 0) {
       emit(f, ch.item[i], min, rm, t);
@@ -811,13 +836,13 @@ static void emit_chain(struct fmt *f, const struct expr *e, int tail)
     }
     /* Same line if it fits or opens a set there; else on a continuation
      * line if it fits there; else same line if it opens a bracket. */
-    s = flat_str(f, ch.item[i], min, rm);
+    w = flat_width(f, ch.item[i], min, rm);
     hug = huggable(ch.item[i]) && !paren(ch.item[i], min, rm) &&
           f->col + 2 + width(ch.op[i - 1]) + hug_width(ch.item[i]) <=
               f->width;
-    if (f->col + 2 + width(ch.op[i - 1]) + width(s) + t <= f->width ||
+    if (f->col + 2 + width(ch.op[i - 1]) + w + t <= f->width ||
         (hug && (ch.item[i]->kind == EX_SET ||
-                 c + 3 + width(ch.op[i - 1]) + width(s) + t > f->width))) {
+                 c + 3 + width(ch.op[i - 1]) + w + t > f->width))) {
       put(f, " ");
       put(f, ch.op[i - 1]);
       put(f, " ");
@@ -864,12 +889,11 @@ static int breakable(const struct expr *e)
 static void emit(struct fmt *f, const struct expr *e, int min, int rightmost,
                  int tail)
 {
-  const char *s = flat_str(f, e, min, rightmost);
-  int c = f->col;
+  int c = f->col, w = flat_width(f, e, min, rightmost);
 
-  if ((c + width(s) + tail <= f->width && !has_own_comment(f, e)) ||
+  if ((c + w + tail <= f->width && !has_own_comment(f, e)) ||
       !breakable(e)) {
-    put(f, s);
+    put(f, flat_str(f, e, min, rightmost));
     mark(f, e->span.end);
     return;
   }
@@ -913,16 +937,15 @@ static void emit(struct fmt *f, const struct expr *e, int min, int rightmost,
  * or opens a bracket there, else on the next line, indented. */
 static void emit_value(struct fmt *f, const struct expr *e, int ind)
 {
-  const char *s = flat_str(f, e, P_IF, 1);
+  int w = flat_width(f, e, P_IF, 1);
   int hug = huggable(e) && f->col + 1 + hug_width(e) <= f->width;
 
   /* Same line if it fits or opens a set there; else on the next line if
    * it fits there; else same line if it opens a bracket. */
   int forced = has_own_comment(f, e);
 
-  if ((f->col + 1 + width(s) <= f->width && !forced) ||
-      (hug && (e->kind == EX_SET || forced ||
-               ind + 2 + width(s) > f->width))) {
+  if ((f->col + 1 + w <= f->width && !forced) ||
+      (hug && (e->kind == EX_SET || forced || ind + 2 + w > f->width))) {
     put(f, " ");
     emit(f, e, P_IF, 1, 0);
     return;
@@ -942,7 +965,7 @@ static void put_sb(struct fmt *f, struct sb *b)
 
 static void put_str(struct fmt *f, const char *s)
 {
-  struct sb b = {f->a, NULL, 0, 0};
+  struct sb b = {.a = f->a};
 
   put_string(&b, s ? s : "");
   put_sb(f, &b);
@@ -962,7 +985,7 @@ static void type_text(struct sb *b, const struct type_expr *t)
 
 static void put_type(struct fmt *f, const struct type_expr *t)
 {
-  struct sb b = {f->a, NULL, 0, 0};
+  struct sb b = {.a = f->a};
 
   type_text(&b, t);
   put_sb(f, &b);
@@ -995,8 +1018,6 @@ static uint32_t close_of(const struct decl *d)
  * longest `when COND` among the cases that fit on one line. */
 static void emit_cases(struct fmt *f, struct case_ **cases, int n, int ind)
 {
-  const char **head = arena_alloc(f->a, sizeof *head * (size_t)(n + 1));
-  const char **val = arena_alloc(f->a, sizeof *val * (size_t)(n + 1));
   int i, a = 0;
 
   int *hw = arena_alloc(f->a, sizeof *hw * (size_t)(n + 1));
@@ -1004,13 +1025,9 @@ static void emit_cases(struct fmt *f, struct case_ **cases, int n, int ind)
   int j, best = 0;
 
   for (i = 0; i < n; i++) {
-    head[i] = cases[i]->cond
-                  ? arena_printf(f->a, "when %s",
-                                 flat_str(f, cases[i]->cond, P_IF, 1))
-                  : "otherwise";
-    val[i] = flat_str(f, cases[i]->value, P_IF, 1);
-    hw[i] = width(head[i]);
-    vw[i] = width(val[i]);
+    hw[i] = cases[i]->cond ? 5 + flat_width(f, cases[i]->cond, P_IF, 1)
+                           : 9;
+    vw[i] = flat_width(f, cases[i]->value, P_IF, 1);
   }
   /* The column that puts the most cases on one line (the leftmost of
    * equals): one long condition does not push every `=>` to the right. */
@@ -1076,9 +1093,51 @@ static void emit_params(struct fmt *f, const struct decl *d)
                                : d->name_span.end);
 }
 
+/* Whether a comment on a line of its own stands in [start, end). */
+static int own_comment_in(const struct fmt *f, uint32_t start, uint32_t end)
+{
+  for (int i = f->next; i < f->ncm; i++) {
+    const struct comment *c = f->cm[i];
+
+    if (c->span.start >= end)
+      break;
+    if (c->span.start > start && own_line(f, c))
+      return 1;
+  }
+  return 0;
+}
+
+/* Names filled up to the margin, on lines indented by 2, or one per line
+ * when a comment on a line of its own stands among them. */
+static void emit_fill(struct fmt *f, const char *const *items,
+                      const struct span *spans, int n, int comma_last,
+                      uint32_t start, uint32_t end)
+{
+  int one = own_comment_in(f, start, end);
+
+  for (int i = 0; i < n; i++) {
+    int last = i == n - 1;
+    int need = width(items[i]) + (!last || comma_last);
+
+    if (i == 0 || one || f->col + 1 + need > f->width) {
+      if (i > 0 || f->col > 0)
+        newline(f);
+      anchor(f, spans[i].start, 2);
+      pad(f, 2);
+    } else
+      put(f, " ");
+    put(f, items[i]);
+    if (!last || comma_last)
+      put(f, ",");
+    mark(f, spans[i].end);
+  }
+  newline(f);
+}
+
+/* `enum X { a, b }` on one line, else the members filled in a block. */
 static void emit_members(struct fmt *f, const struct decl *d)
 {
-  struct sb b = {f->a, NULL, 0, 0};
+  struct sb b = {.a = f->a};
   int i, n = d->u.enm.nmembers;
 
   sb_puts(&b, " {");
@@ -1087,21 +1146,17 @@ static void emit_members(struct fmt *f, const struct decl *d)
     sb_puts(&b, d->u.enm.members[i]);
   }
   sb_puts(&b, n ? " }" : "}");
-  if (f->col + width(sb_str(&b)) <= f->width) {
+  if (f->col + width(sb_str(&b)) <= f->width &&
+      !own_comment_in(f, d->span.start, d->span.end)) {
     put_sb(f, &b);
     mark(f, d->span.end);
     newline(f);
     return;
   }
   open_block(f);
-  for (i = 0; i < n; i++) {
-    anchor(f, d->u.enm.member_spans[i].start, 2);
-    pad(f, 2);
-    put(f, d->u.enm.members[i]);
-    put(f, ",");
-    mark(f, d->u.enm.member_spans[i].end);
-    newline(f);
-  }
+  if (n > 0)
+    emit_fill(f, d->u.enm.members, d->u.enm.member_spans, n, 0,
+              d->span.start, d->span.end);
   close_block(f, close_of(d), 0);
 }
 
@@ -1128,28 +1183,34 @@ static void emit_assigns(struct fmt *f, const char *kw,
   newline(f);
 }
 
-/* `country AD, AE, ...` (prelude tables): filled up to the margin. */
+/* `country AD, AE, ...` (prelude tables): on one line, else the name
+ * alone and the entries filled below it. */
 static void emit_table(struct fmt *f, const struct decl *d)
 {
-  put(f, d->name);
-  for (int i = 0; i < d->u.table.n; i++) {
-    const char *item = d->u.table.numbers
-                           ? arena_printf(f->a, "%s %d", d->u.table.codes[i],
-                                          d->u.table.numbers[i])
-                           : d->u.table.codes[i];
-    int last = i == d->u.table.n - 1;
+  const char **items = arena_alloc(f->a, sizeof *items *
+                                             (size_t)(d->u.table.n + 1));
+  int i, w = width(d->name);
 
-    if (i > 0 && f->col + 1 + width(item) + !last > f->width) {
-      newline(f);
-      pad(f, 2);
-    } else
-      put(f, " ");
-    put(f, item);
-    if (!last)
-      put(f, ",");
-    mark(f, d->u.table.spans[i].end);
+  for (i = 0; i < d->u.table.n; i++) {
+    items[i] = d->u.table.numbers
+                   ? arena_printf(f->a, "%s %d", d->u.table.codes[i],
+                                  d->u.table.numbers[i])
+                   : d->u.table.codes[i];
+    w += width(items[i]) + 2;
   }
-  newline(f);
+  put(f, d->name);
+  mark(f, d->name_span.end);
+  if (w - 1 <= f->width && !own_comment_in(f, d->span.start, d->span.end)) {
+    for (i = 0; i < d->u.table.n; i++) {
+      put(f, i ? ", " : " ");
+      put(f, items[i]);
+      mark(f, d->u.table.spans[i].end);
+    }
+    newline(f);
+    return;
+  }
+  emit_fill(f, items, d->u.table.spans, d->u.table.n, 0, d->span.start,
+            d->span.end);
 }
 
 static void emit_decl(struct fmt *f, const struct decl *d)
@@ -1290,8 +1351,8 @@ static int decl_lines(const struct fmt *f, const struct decl *d)
   struct fmt g = *f;
 
   g.dry = 1;
-  g.out = (struct sb){f->a, NULL, 0, 0};
-  g.trail = (struct sb){f->a, NULL, 0, 0};
+  g.out = (struct sb){.a = f->a};
+  g.trail = (struct sb){.a = f->a};
   g.col = 0;
   g.lines = 0;
   emit_decl(&g, d);
