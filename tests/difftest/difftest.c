@@ -56,6 +56,7 @@ struct opts {
   int emit_policy;      /* print random policy K and exit (-1: no) */
   long emit_inputs;     /* print lines for the paths and exit (0: no) */
   int shrink;
+  int inject;           /* self-check: corrupt the JIT's records */
 };
 
 static struct opts O;
@@ -379,6 +380,14 @@ static int run_line(struct eng *e, const char *json, size_t len, long lineno,
     if (!e[k].p)
       continue;
     decide_one(&e[k], json, len, lineno, &outs[k]);
+    /* --inject-fault: a fake JIT bug on final-sale lines, to prove that
+     * differences are found, shrunk and reported. */
+    if (O.inject && k == E_JIT && strstr(json, "\"final_sale\":true")) {
+      size_t n = strlen(outs[k].p);
+      outbuf_fit(&outs[k], n + 8);
+      if (n > 0 && outs[k].p[n - 1] == '}')
+        memcpy(outs[k].p + n - 1, ",\"x\":1}", 8);
+    }
     if (first < 0)
       first = k;
     else if (strcmp(outs[first].p, outs[k].p) != 0)
@@ -387,21 +396,57 @@ static int run_line(struct eng *e, const char *json, size_t len, long lineno,
   return differ;
 }
 
+/* What a mismatch looks like, so that shrinking keeps the same one:
+ * which engines differ from the first one, and what kind of record the
+ * first one wrote (a decision, or the error code). */
+static void mismatch_sig(struct eng *e, struct outbuf *outs, char *sig,
+                         size_t cap)
+{
+  int first = -1;
+  unsigned mask = 0;
+  for (int k = 0; k < NENGINES; k++) {
+    if (!e[k].p)
+      continue;
+    if (first < 0)
+      first = k;
+    else if (strcmp(outs[first].p, outs[k].p) != 0)
+      mask |= 1u << k;
+  }
+  const char *kind = "decision";
+  char code[40] = "";
+  const char *c = first >= 0 ? strstr(outs[first].p, "\"code\":\"") : NULL;
+  if (c) {
+    snprintf(code, sizeof code, "%s", c + 8);
+    char *q = strchr(code, '"');
+    if (q)
+      *q = 0;
+    kind = code;
+  }
+  snprintf(sig, cap, "%u:%s", mask, kind);
+}
+
 static int line_differs(struct eng *e, const struct dt_line *l, long lineno,
-                        struct outbuf *outs, struct dt_buf *json)
+                        struct outbuf *outs, struct dt_buf *json,
+                        const char *want)
 {
   dt_line_json(l, json);
-  return run_line(e, json->p, json->n, lineno, outs);
+  if (!run_line(e, json->p, json->n, lineno, outs))
+    return 0;
+  char sig[64];
+  mismatch_sig(e, outs, sig, sizeof sig);
+  return strcmp(sig, want) == 0;
 }
 
 /* Greedy shrinking: drop fields, then simplify values, while the engines
- * still disagree. */
+ * still disagree in the same way. */
 static void shrink(struct eng *e, struct dt_igen *g, struct dt_line *l,
                    long lineno, struct outbuf *outs)
 {
   struct dt_buf json = { 0 };
   if (l->raw)
     return;
+  char want[64];
+  mismatch_sig(e, outs, want, sizeof want);
   int changed = 1;
   for (int round = 0; changed && round < 4; round++) {
     changed = 0;
@@ -412,7 +457,7 @@ static void shrink(struct eng *e, struct dt_igen *g, struct dt_line *l,
       free(t.kv[i].val);
       memmove(&t.kv[i], &t.kv[i + 1], (size_t)(t.n - i - 1) * sizeof *t.kv);
       t.n--;
-      if (line_differs(e, &t, lineno, outs, &json)) {
+      if (line_differs(e, &t, lineno, outs, &json, want)) {
         dt_line_free(l);
         *l = t;
         changed = 1;
@@ -428,7 +473,7 @@ static void shrink(struct eng *e, struct dt_igen *g, struct dt_line *l,
         if (!done) {
           char *old = l->kv[i].val;
           l->kv[i].val = cands[c];
-          if (line_differs(e, l, lineno, outs, &json)) {
+          if (line_differs(e, l, lineno, outs, &json, want)) {
             free(old);
             done = changed = 1;
             continue;
@@ -440,7 +485,8 @@ static void shrink(struct eng *e, struct dt_igen *g, struct dt_line *l,
     }
   }
   /* Leave outs holding the records of the final line. */
-  line_differs(e, l, lineno, outs, &json);
+  dt_line_json(l, &json);
+  run_line(e, json.p, json.n, lineno, outs);
   dt_buf_free(&json);
 }
 
@@ -505,6 +551,25 @@ static void keep_case(const char *label, const char *path, int is_random,
   free(dir);
 }
 
+/* The session's diagnostics as `#` lines, at most `max` of them. */
+static void print_diags(struct session *s, int max)
+{
+  char *text = NULL;
+  size_t len = 0;
+  FILE *mem = open_memstream(&text, &len);
+  if (!mem)
+    return;
+  diag_print(&s->diags, mem);
+  fclose(mem);
+  int lines = 0;
+  for (char *p = text, *nl; p && *p && lines < max; p = nl ? nl + 1 : NULL) {
+    nl = strchr(p, '\n');
+    printf("#   %.*s\n", nl ? (int)(nl - p) : (int)strlen(p), p);
+    lines++;
+  }
+  free(text);
+}
+
 /* Checks the policy at `path` on all engines with `n` lines from seed.
  * Runs in the child process; returns a C_* status. */
 static int check_policy(const char *path, long n, uint64_t seed,
@@ -517,28 +582,18 @@ static int check_policy(const char *path, long n, uint64_t seed,
   if (st != DRIVER_OK || s.diags.nerrors) {
     if (is_random) {
       printf("# generator miss: %s does not check:\n", path);
-      char *text = NULL;
-      size_t len = 0;
-      FILE *mem = open_memstream(&text, &len);
-      if (mem) {
-        diag_print(&s.diags, mem);
-        fclose(mem);
-        int lines = 0;
-        for (char *p = text, *nl; p && *p && lines < 6; p = nl ? nl + 1 : 0) {
-          nl = strchr(p, '\n');
-          printf("#   %.*s\n", nl ? (int)(nl - p) : (int)strlen(p), p);
-          lines++;
-        }
-        free(text);
-      }
+      print_diags(&s, 6);
       session_free(&s);
       return C_GENMISS;
     }
-    printf("# %s does not check\n", path);
+    /* The policies suite reports it; there is nothing to compare. */
+    printf("# skip %s: it does not check\n", path);
+    print_diags(&s, 6);
     session_free(&s);
-    return C_ENGINE;
+    return C_SKIP;
   }
   if (u.is_module || u.nprogs == 0) {
+    printf("# skip %s: a module decides nothing on its own\n", path);
     session_free(&s);
     return C_SKIP;
   }
@@ -679,10 +734,8 @@ static int run_paths(char **paths, int n)
     double t0 = now();
     int rc = isolated(paths[i], O.inputs, path_seed(paths[i]), replay, 0,
                       paths[i]);
-    if (rc == C_SKIP) {
-      printf("# skip %s (a module: nothing to decide)\n", paths[i]);
+    if (rc == C_SKIP)
       continue;
-    }
     if (rc == C_AGREE) {
       printf("ok difftest %s (%ld lines, %.1f s)\n", paths[i], O.inputs,
              now() - t0);
@@ -801,6 +854,8 @@ static void usage(FILE *out)
     "  --timeout S         seconds per policy (default 600)\n"
     "  --no-fork           run policies in this process (for debuggers)\n"
     "  --no-shrink         report mismatching lines as generated\n"
+    "  --inject-fault      self-check: alter the JIT's record of every\n"
+    "                      final-sale line (must be found and shrunk)\n"
     "  --emit-policy K     print random policy K for the seed and exit\n"
     "  --emit-inputs N     print N generated lines for PATH and exit\n"
     "  -v                  timings and engine details\n");
@@ -878,6 +933,7 @@ int main(int argc, char **argv)
     else if (ARG("--emit-inputs")) O.emit_inputs = atol(v);
     else if (strcmp(a, "--no-fork") == 0) O.fork = 0;
     else if (strcmp(a, "--no-shrink") == 0) O.shrink = 0;
+    else if (strcmp(a, "--inject-fault") == 0) O.inject = 1;
     else if (strcmp(a, "-v") == 0) O.verbose = 1;
     else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
       usage(stdout);

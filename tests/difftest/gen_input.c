@@ -73,6 +73,9 @@ struct dt_igen {
   struct hints locales;
   int depth;          /* harvest recursion through consts and regions */
   long serial;        /* line ids */
+  /* Money literals per currency (code number): the order currency is
+   * drawn from them, weighted, so most literals match it. */
+  int lit_cur[64], lit_cur_n[64], nlit_cur, lit_total;
 };
 
 /* What one line has generated so far: the order currency and the dates,
@@ -155,6 +158,20 @@ static void add_hint(struct dt_igen *g, struct hints *target, struct hint h,
 static void harvest(struct dt_igen *g, struct prog *pg, const struct expr *e,
                     struct hints *target);
 
+static void count_currency(struct dt_igen *g, int cur)
+{
+  g->lit_total++;
+  for (int i = 0; i < g->nlit_cur; i++)
+    if (g->lit_cur[i] == cur) {
+      g->lit_cur_n[i]++;
+      return;
+    }
+  if (g->nlit_cur < 64) {
+    g->lit_cur[g->nlit_cur] = cur;
+    g->lit_cur_n[g->nlit_cur++] = 1;
+  }
+}
+
 static void harvest_pair(struct dt_igen *g, struct prog *pg,
                          const struct expr *a, const struct expr *b,
                          struct hints *target)
@@ -196,6 +213,7 @@ static void harvest(struct dt_igen *g, struct prog *pg, const struct expr *e,
     h.k = H_MONEY;
     h.v = e->u.money.minor;
     h.cur = e->u.money.cur;
+    count_currency(g, h.cur);
     add_hint(g, target, h, P_MONEY);
     return;
   case EX_PERCENT:
@@ -707,19 +725,19 @@ static void gen_money(struct dt_rng *r, const struct hints *fh,
     char code[4];
     cur_text(h->cur, code);
     int e2 = dt_iso_exponent(g->iso, code);
-    if (e2 >= 0 && dt_chance(r, 50)) {
+    if (e2 >= 0 && dt_chance(r, 15)) {
       cur = strcpy(curbuf, code);
       exp = e2;
       minor = nudge(r, h->v);
     } else {
       minor = nudge(r, rescale(h->v, e2 >= 0 ? e2 : 2, exp));
     }
-  } else if (c < 80) {
+  } else if (c < 86) {
     minor = dt_below(r, 2000) * pow10i(exp) +
             (dt_chance(r, 50) ? dt_below(r, pow10i(exp)) : 0);
-  } else if (c < 85) {
+  } else if (c < 91) {
     minor = 0;
-  } else if (c < 90) {
+  } else if (c < 96) {
     minor = -dt_below(r, 100000);
   } else {
     static const int64_t ext[] = { INT64_MAX, INT64_MIN, INT64_MAX / 2,
@@ -730,19 +748,21 @@ static void gen_money(struct dt_rng *r, const struct hints *fh,
   char amount[48];
   dt_fmt_minor(amount, sizeof amount, minor, exp);
   int form = (int)dt_below(r, 100);
-  if (form < 72 && cur == lc->cur) {
+  if (cur != lc->cur) {
+    dt_buf_printf(b, "\"%s %s\"", amount, cur);
+  } else if (form < 72) {
     dt_buf_printf(b, "\"%s\"", amount);
   } else if (form < 78) {
     /* Trailing zeros do not count. */
     dt_buf_printf(b, "\"%s%s0\"", amount, exp > 0 ? "" : ".");
-  } else if (form < 86 && cur == lc->cur &&
+  } else if (form < 86 &&
              (minor < 0 ? -minor : minor) < ((int64_t)1 << 50)) {
     /* A JSON number, read by exact value. */
     if (exp == 0 || minor % pow10i(exp) == 0)
       json_int(b, rescale(minor, exp, 0));
     else
       dt_buf_puts(b, amount);
-  } else if (form < 94 || cur != lc->cur) {
+  } else if (form < 98) {
     dt_buf_printf(b, "\"%s %s\"", amount, cur);
   } else {
     /* Another currency, written with its code. */
@@ -1069,7 +1089,7 @@ static void gen_raw(struct dt_rng *r, struct dt_line *l)
 void dt_igen_line(struct dt_igen *g, struct dt_rng *r, struct dt_line *l)
 {
   dt_line_free(l);
-  if (dt_chance(r, 1) && dt_chance(r, 50)) {
+  if (dt_below(r, 1000) < 3) {
     gen_raw(r, l);
     return;
   }
@@ -1085,11 +1105,24 @@ void dt_igen_line(struct dt_igen *g, struct dt_rng *r, struct dt_line *l)
   /* The order currency first: money fields are drawn in it. */
   static const char *curs[] = { "EUR", "USD", "GBP", "JPY", "KWD", "CHF",
                                 "BHD", "ISK", "CLF", "SEK" };
-  const struct hint *ch = dt_chance(r, 40)
-                              ? pick_hint(r, &g->pool[P_CURRENCY], H_CODE,
-                                          H_CODE)
-                              : NULL;
-  if (ch && ch->s)
+  char litcur[4] = "";
+  const struct hint *ch = NULL;
+  if (g->lit_total > 0 && dt_chance(r, 70)) {
+    /* The currency of a money literal, as often as literals use it. */
+    int64_t k = dt_below(r, g->lit_total);
+    for (int i = 0; i < g->nlit_cur; i++) {
+      if (k < g->lit_cur_n[i]) {
+        dt_code_text(g->lit_cur[i], 3, litcur);
+        break;
+      }
+      k -= g->lit_cur_n[i];
+    }
+  } else if (dt_chance(r, 50)) {
+    ch = pick_hint(r, &g->pool[P_CURRENCY], H_CODE, H_CODE);
+  }
+  if (litcur[0] && dt_iso_exponent(g->iso, litcur) >= 0)
+    lc.cur = litcur;
+  else if (ch && ch->s)
     lc.cur = ch->s;
   else if (dt_chance(r, 90))
     lc.cur = curs[dt_below(r, 10)];
@@ -1097,8 +1130,8 @@ void dt_igen_line(struct dt_igen *g, struct dt_rng *r, struct dt_line *l)
     lc.cur = g->iso->currencies[dt_below(r, g->iso->ncurrencies)];
   lc.exp = dt_iso_exponent(g->iso, lc.cur);
 
-  /* One field in 30 lines gets a malformed value. */
-  int bad = dt_chance(r, 4) ? (int)dt_below(r, pg->nf) : -1;
+  /* One field in 50 lines gets a malformed value. */
+  int bad = dt_chance(r, 2) ? (int)dt_below(r, pg->nf) : -1;
 
   for (int k = 0; k < pg->nf; k++) {
     struct field *f = &pg->f[k];
@@ -1109,14 +1142,14 @@ void dt_igen_line(struct dt_igen *g, struct dt_rng *r, struct dt_line *l)
       continue;
     }
     if (k == pg->cur_field) {
-      if (dt_chance(r, 1))
+      if (dt_below(r, 1000) < 3)
         continue;
       dt_buf_json_str(&b, lc.cur);
       dt_line_set(l, f->path, b.p);
       continue;
     }
     if (k == pg->country_field) {
-      if (dt_chance(r, 1))
+      if (dt_below(r, 1000) < 3)
         continue;
       if (p->has_for && p->nfor_countries > 0 && dt_chance(r, 85)) {
         dt_code_text(p->for_countries[dt_below(r, p->nfor_countries)], 2,
@@ -1128,8 +1161,8 @@ void dt_igen_line(struct dt_igen *g, struct dt_rng *r, struct dt_line *l)
       dt_line_set(l, f->path, b.p);
       continue;
     }
-    int miss = f->required ? 1 : f->optional ? 30 : 40;
-    if (dt_chance(r, miss)) {
+    int miss = f->required ? 3 : f->optional ? 120 : 400;   /* per mille */
+    if (dt_below(r, 1000) < miss) {
       if (dt_chance(r, 15))
         dt_line_set(l, f->path, "null");
       continue;

@@ -56,16 +56,17 @@ struct gsym {
 };
 
 struct gfn {
-  char name[32];
+  char name[64];
   int np;
   struct gty p[3];
   char pname[3][32];
   struct gty r;
   int rank;
+  int constant;         /* reads no input: callable in constants */
 };
 
 #define MAX_SYMS 200
-#define MAX_FNS 8
+#define MAX_FNS 40
 #define MAX_ENUMS 24
 #define MAX_ITEMS 64
 
@@ -88,12 +89,14 @@ struct pg {
   char *items[MAX_ITEMS];
   int nitems;
   int uniq;
+  const char *home;     /* most money literals are in this currency */
 };
 
 enum { F_TYPED = 1 };
 
 static char *gen(struct pg *g, struct gty t, int flags, int depth);
 static char *for_set(struct pg *g, int depth);
+static void add_item(struct pg *g, char *text);
 
 /* ---------------------------------------------------------------- types */
 
@@ -285,12 +288,99 @@ static void std_schema(struct pg *g)
   }
 }
 
+/* The prelude's statutory functions (stdlib/statutory.rpol): they read
+ * no input, so constants may call them too. */
+static void std_fns(struct pg *g)
+{
+  static const struct {
+    const char *name;
+    const char *params;   /* kinds: c country, d date, u duration,
+                             C Category, N Condition, R Reason */
+    int r;                /* result kind; K_SET: set<Category> */
+    const char *renum;
+  } f[] = {
+    { "statutory_withdrawal", "c", K_DURATION, NULL },
+    { "statutory_withdrawal_uninformed", "c", K_DURATION, NULL },
+    { "statutory_period_end", "cdu", K_DATE, NULL },
+    { "statutory_next_working_day", "d", K_DATE, NULL },
+    { "statutory_withdrawal_deadline", "cd", K_DATE, NULL },
+    { "statutory_withdrawal_deadline_uninformed", "cd", K_DATE, NULL },
+    { "statutory_withdrawal_open", "cdd", K_BOOL, NULL },
+    { "statutory_withdrawal_exceptions", "c", K_SET, "Category" },
+    { "statutory_withdrawal_exceptions_once_opened", "c", K_SET,
+      "Category" },
+    { "statutory_requires_unused", "c", K_BOOL, NULL },
+    { "statutory_withdrawal_excludes", "cCN", K_BOOL, NULL },
+    { "statutory_refund_deadline", "c", K_DURATION, NULL },
+    { "statutory_refund_by", "cd", K_DATE, NULL },
+    { "statutory_outbound_shipping_refunded", "c", K_BOOL, NULL },
+    { "statutory_return_cost_payer", "c", K_ENUM, "Payer" },
+    { "statutory_return_cost_payer_for", "cR", K_ENUM, "Payer" },
+    { "legal_guarantee", "c", K_DURATION, NULL },
+    { "statutory_defect_presumption", "c", K_DURATION, NULL },
+    { "statutory_short_term_reject", "c", K_DURATION, NULL },
+  };
+  for (int i = 0; i < (int)(sizeof f / sizeof *f) && g->nfn < MAX_FNS;
+       i++) {
+    struct gfn *fn = &g->fn[g->nfn++];
+    memset(fn, 0, sizeof *fn);
+    snprintf(fn->name, sizeof fn->name, "%s", f[i].name);
+    fn->rank = -1;
+    fn->constant = 1;
+    for (const char *p = f[i].params; *p && fn->np < 3; p++) {
+      struct gty t = *p == 'c' ? ty(K_COUNTRY) : *p == 'd' ? ty(K_DATE)
+                     : *p == 'u' ? ty(K_DURATION)
+                     : ty_enum(enum_by_name(g, *p == 'C' ? "Category"
+                                              : *p == 'N' ? "Condition"
+                                                          : "Reason"));
+      fn->p[fn->np++] = t;
+    }
+    if (f[i].r == K_SET)
+      fn->r = ty_set(ty_enum(enum_by_name(g, f[i].renum)));
+    else if (f[i].r == K_ENUM)
+      fn->r = ty_enum(enum_by_name(g, f[i].renum));
+    else
+      fn->r = ty(f[i].r);
+  }
+}
+
+/* Externs: the driver binds each to a pure function of its arguments,
+ * except those named *_unbound (calls are unbound_extern). */
+static void decl_externs(struct pg *g)
+{
+  static const int ks[] = { K_BOOL, K_INT, K_STRING, K_DATE };
+  int n = chance(g, 40) ? 1 + pick(g, 2) : 0;
+  for (int i = 0; i < n && g->nfn < MAX_FNS; i++) {
+    struct gfn *fn = &g->fn[g->nfn++];
+    memset(fn, 0, sizeof *fn);
+    snprintf(fn->name, sizeof fn->name, "ext_%d%s", i,
+             chance(g, 20) ? "_unbound" : "");
+    fn->rank = -1;
+    fn->np = pick(g, 4);
+    struct dt_buf b = { 0 };
+    dt_buf_printf(&b, "extern fn %s(", fn->name);
+    for (int k = 0; k < fn->np; k++) {
+      fn->p[k] = ty(ks[pick(g, 4)]);
+      char tt[16];
+      type_text(g, fn->p[k], tt, sizeof tt);
+      dt_buf_printf(&b, "%sa%d: %s", k ? ", " : "", k, tt);
+    }
+    fn->r = ty(ks[pick(g, 4)]);
+    char rt[16];
+    type_text(g, fn->r, rt, sizeof rt);
+    dt_buf_printf(&b, ") -> %s\n", rt);
+    add_item(g, b.p);
+  }
+}
+
 /* ------------------------------------------------------------- literals */
 
 static const char *pick_currency(struct pg *g)
 {
   static const char *c[] = { "EUR", "EUR", "USD", "JPY", "KWD", "GBP",
                              "BHD", "CHF" };
+  if (g->home && chance(g, 92))
+    return g->home;
   return c[pick(g, 8)];
 }
 
@@ -307,9 +397,9 @@ static char *lit_int(struct pg *g)
     return dt_xprintf("%d", pick(g, 11));
   if (c < 75)
     return dt_xprintf("%d", pick(g, 1000));
-  if (c < 80)
-    return dt_strdup("1_000");
   if (c < 85)
+    return dt_strdup("1_000");
+  if (c < 95)
     return dt_strdup("(-1)");
   static const char *big[] = { "9223372036854775807", "4611686018427387904",
                                "3037000500", "1000000000000",
@@ -322,11 +412,14 @@ static char *lit_int(struct pg *g)
 static char *lit_number(struct pg *g, int allow_decimal)
 {
   int c = pick(g, 100);
-  if (!allow_decimal || c < 50)
+  if (!allow_decimal || c < 70)
     return dt_xprintf("%d", c < 10 ? 0 : pick(g, 200));
-  static const char *dec[] = { "12.5", "0.99", "19.99", "0.001", "2.50",
-                               "100.0", "0.5", "1_000.25", "49.995" };
-  return dt_strdup(dec[pick(g, 9)]);
+  static const char *dec[] = { "12.5", "0.99", "19.99", "2.50", "100.0",
+                               "0.5", "1_000.25", "7.5" };
+  /* Amounts no 2-decimal currency can hold are rare: they fail at once. */
+  if (chance(g, 6))
+    return dt_strdup(chance(g, 50) ? "0.001" : "49.995");
+  return dt_strdup(dec[pick(g, 8)]);
 }
 
 static char *lit_money(struct pg *g)
@@ -359,7 +452,7 @@ static char *lit_percent(struct pg *g)
 
 static char *lit_date(struct pg *g)
 {
-  if (chance(g, 8)) {
+  if (chance(g, 4)) {
     static const char *d[] = { "2024-02-29", "9999-12-31", "0001-01-01",
                                "2000-02-29", "1970-01-01" };
     return dt_strdup(d[pick(g, 5)]);
@@ -381,7 +474,7 @@ static char *lit_duration(struct pg *g)
     return dt_xprintf("%d weeks", pick(g, 9));
   if (c < 70)
     return dt_strdup("1 week");
-  if (c < 75)
+  if (c < 72)
     return dt_strdup("3000000 days");
   if (c < 80)
     return dt_strdup("0 days");
@@ -502,10 +595,9 @@ static const struct gfn *pick_fn(struct pg *g, struct gty t)
 {
   const struct gfn *cand[MAX_FNS];
   int n = 0;
-  if (g->is_const)
-    return NULL;
   for (int i = 0; i < g->nfn; i++)
-    if (g->fn[i].rank < g->rank && ty_eq(g->fn[i].r, t) && i != g->cur_fn)
+    if (g->fn[i].rank < g->rank && ty_eq(g->fn[i].r, t) &&
+        i != g->cur_fn && (!g->is_const || g->fn[i].constant))
       cand[n++] = &g->fn[i];
   return n ? cand[pick(g, n)] : NULL;
 }
@@ -527,6 +619,14 @@ static char *leaf(struct pg *g, struct gty t, int flags, int depth)
 {
   if (chance(g, 60)) {
     const struct gsym *s = pick_sym(g, t, flags, 0);
+    /* Optional fields are read unguarded (missing_input) or with a
+     * fallback. */
+    if (s && s->optional && !g->is_const && chance(g, 40)) {
+      char *fb = literal(g, t, 0, 0);
+      char *r = dt_xprintf("(%s ?? %s)", s->name, fb);
+      free(fb);
+      return r;
+    }
     if (s)
       return dt_strdup(s->name);
   }
@@ -858,12 +958,12 @@ static const char *verdict_code(struct pg *g)
 
 static char *gen_verdict(struct pg *g, int depth)
 {
-  int c = pick(g, 10);
-  if (c < 3)
+  int c = pick(g, 20);
+  if (c < 9)
     return dt_strdup("allow");
-  if (c < 5)
+  if (c < 13)
     return dt_xprintf("review \"%s\"", verdict_code(g));
-  if (c < 8)
+  if (c < 17)
     return dt_xprintf("deny \"%s\"", verdict_code(g));
   char *cond = gen(g, ty(K_BOOL), 0, depth - 1);
   char *a = gen_verdict(g, 0);
@@ -875,9 +975,12 @@ static char *gen_verdict(struct pg *g, int depth)
   return r;
 }
 
-/* The value of a case deciding something of type t (verdict: t.k = 255). */
-static char *case_value(struct pg *g, struct gty t, int depth)
+/* The value of a case deciding something of type t (verdict: t.k = 255);
+ * `last`: the otherwise case. */
+static char *case_value(struct pg *g, struct gty t, int depth, int last)
 {
+  if (t.k == 255 && last && chance(g, 70))
+    return dt_strdup("allow");
   if (t.k == 255)
     return gen_verdict(g, depth);
   return gen(g, t, 0, depth);
@@ -888,7 +991,7 @@ static void gen_cases(struct pg *g, struct gty t, struct dt_buf *b)
 {
   int depth = 2 + pick(g, 3);
   if (chance(g, 25)) {
-    char *v = case_value(g, t, depth);
+    char *v = case_value(g, t, depth, 1);
     dt_buf_printf(b, " = %s\n", v);
     free(v);
     return;
@@ -898,13 +1001,13 @@ static void gen_cases(struct pg *g, struct gty t, struct dt_buf *b)
   for (int i = 0; i < n; i++) {
     g->nodes = 0;
     char *c = gen(g, ty(K_BOOL), 0, depth);
-    char *v = case_value(g, t, depth - 1);
+    char *v = case_value(g, t, depth - 1, 0);
     dt_buf_printf(b, "  when %s => %s\n", c, v);
     free(c);
     free(v);
   }
   g->nodes = 0;
-  char *v = case_value(g, t, depth - 1);
+  char *v = case_value(g, t, depth - 1, 1);
   dt_buf_printf(b, "  otherwise => %s\n}\n", v);
   free(v);
 }
@@ -1188,8 +1291,13 @@ void dt_pgen_policy(uint64_t seed, const struct dt_iso *iso,
   g->ncodes = 2 + pick(g, 4);
   for (int i = 0; i < g->ncodes; i++)
     g->codes[i] = codes[i];
+  static const char *homes[] = { "EUR", "EUR", "EUR", "EUR", "USD", "USD",
+                                 "JPY", "JPY", "KWD", "GBP" };
+  g->home = homes[pick(g, 10)];
   std_schema(g);
   decl_enums(g);
+  std_fns(g);
+  decl_externs(g);
 
   int ninputs = pick(g, 5);
   for (int i = 0; i < ninputs; i++)

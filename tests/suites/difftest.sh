@@ -60,11 +60,29 @@ for t in tests/eval/*.test; do
 done
 
 start=$(date +%s)
+# Self-check: a fault injected into the JIT's records (every final-sale
+# line) must be found, shrunk to a line that still has the trigger, and
+# fail the run.  Without this, a comparison that compares nothing would
+# pass silently.
+if [ ${#paths[@]} -gt 0 ]; then
+  out=$(TMPDIR="$WORK" "$BIN" --seed "$SEED" --inputs 300 --inject-fault \
+        "${paths[0]}" 2>&1)
+  rc=$?
+  if [ "$rc" -eq 1 ] && printf '%s\n' "$out" | grep -q '^# MISMATCH' &&
+     printf '%s\n' "$out" | grep -q '^#   input: .*"final_sale":true' &&
+     printf '%s\n' "$out" | grep -q '^#   jit .*"x":1}$'; then
+    echo "ok difftest self-check (an injected JIT fault is found and shrunk)"
+  else
+    echo "not ok difftest self-check: an injected fault was not reported"
+    printf '%s\n' "$out" | head -n 20 | sed 's/^/# /'
+  fi
+fi
+
 # Relative paths in the records: run from the repository root, and show
 # the eval goldens by their own name.
 TMPDIR="$WORK" "$BIN" --seed "$SEED" --inputs "$N" --random "$R" \
   --random-inputs "$RI" --keep "$ROOT/$BUILD/difftest-failures" \
-  "${paths[@]}" | sed "s|$WORK/eval/[^/]*/|tests/eval/|g"
+  "${paths[@]}" | sed -u "s|$WORK/eval/[^/]*/|tests/eval/|g"
 status=${PIPESTATUS[0]}
 echo "# difftest suite: ${#paths[@]} corpus policies x $N lines, $R random" \
      "x $RI lines, seed $SEED: $(( $(date +%s) - start )) s (exit $status)"
