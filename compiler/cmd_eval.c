@@ -5,7 +5,12 @@
  * stream goes on; a failed write stops it with a message and exit 2, so
  * output is never silently truncated.
  */
+#include <dlfcn.h>
 #include <errno.h>
+#include <linux/perf_event.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,9 +18,10 @@
 
 #include "commands.h"
 #include "engine.h"
+#include "internal.h"
 
 struct eval_opts {
-  const char *policy, *input, *locale, *extern_lib;
+  const char *policy, *input, *locale, *extern_lib, *baseline;
   unsigned flags;
   enum engine_kind engine;
   long repeat;
@@ -48,7 +54,9 @@ static int parse_opts(const char *cmd, int argc, char **argv,
     else if (strcmp(cmd, "bench") == 0 && strcmp(a, "--repeat") == 0) {
       if (i + 1 >= argc || (o->repeat = strtol(argv[++i], NULL, 10)) < 1)
         return cmd_usage_error(cmd, "%s", "--repeat needs a positive count");
-    } else if (a[0] == '-' && a[1])
+    } else if (strcmp(cmd, "bench") == 0 && strcmp(a, "--baseline") == 0)
+      val = &o->baseline;
+    else if (a[0] == '-' && a[1])
       return cmd_usage_error(cmd, "unknown option '%s'", a);
     else if (npos == 0)
       o->policy = a, npos++;
@@ -222,6 +230,176 @@ static int cmp_double(const void *a, const void *b)
   return (x > y) - (x < y);
 }
 
+/* A counter of the user-space instructions this thread retires, -1 when
+ * the kernel does not allow it.  Unlike time, the count does not depend on
+ * what else the machine runs, so it shows small code changes. */
+static int open_insn_counter(void)
+{
+  struct perf_event_attr a;
+  memset(&a, 0, sizeof a);
+  a.size = sizeof a;
+  a.type = PERF_TYPE_HARDWARE;
+  a.config = PERF_COUNT_HW_INSTRUCTIONS;
+  a.disabled = 1;
+  a.exclude_kernel = 1;
+  a.exclude_hv = 1;
+  return (int)syscall(SYS_perf_event_open, &a, 0, -1, -1, 0);
+}
+
+static int64_t read_counter(int fd)
+{
+  int64_t v = 0;
+  if (fd < 0 || read(fd, &v, sizeof v) != (ssize_t)sizeof v)
+    return -1;
+  return v;
+}
+
+/* One engine under test: a policy and the input lines decoded for it. */
+struct bench_side {
+  rpol_policy *p;
+  rpol_decision *d;
+  rpol_input **ins;
+  double *runs;
+  double insns;        /* instructions per decision, -1 unknown */
+};
+
+static void side_free(struct bench_side *s, long n)
+{
+  if (s->ins)
+    for (long i = 0; i < n; i++)
+      rpol_input_free(s->ins[i]);
+  free(s->ins);
+  free(s->runs);
+  rpol_decision_free(s->d);
+  rpol_policy_unref(s->p);
+}
+
+/* Decodes the lines for s->p: ins[i] is NULL for a bad_input line. */
+static int side_decode(struct bench_side *s, char **lines, size_t *lens,
+                       long n, long repeat)
+{
+  s->ins = calloc(n ? n : 1, sizeof *s->ins);
+  s->runs = calloc(repeat, sizeof *s->runs);
+  if (!s->ins || !s->runs || rpol_decision_new(s->p, &s->d) != RPOL_OK)
+    return -1;
+  for (long i = 0; i < n; i++) {
+    if (rpol_input_new(s->p, &s->ins[i]) != RPOL_OK)
+      return -1;
+    if (rpol_input_decode(s->ins[i], lines[i], lens[i]) != RPOL_OK) {
+      rpol_input_free(s->ins[i]);
+      s->ins[i] = NULL;
+    }
+  }
+  return 0;
+}
+
+/* Decides every good line `passes` times; ns per decision.  The inputs
+ * are compacted first (good lines only), so the loop has no test. */
+static double side_time(struct bench_side *s, long n, long passes)
+{
+  double t0 = now_ns();
+  for (long k = 0; k < passes; k++)
+    for (long i = 0; i < n; i++)
+      rpol_decide(s->p, s->ins[i], s->d);
+  return (now_ns() - t0) / ((double)passes * (double)n);
+}
+
+/* Instructions per decision over one pass (rpol_decide included). */
+static void side_count(struct bench_side *s, long n, int fd)
+{
+  s->insns = -1;
+  if (fd < 0)
+    return;
+  ioctl(fd, PERF_EVENT_IOC_RESET, 0);
+  ioctl(fd, PERF_EVENT_IOC_ENABLE, 0);
+  for (long i = 0; i < n; i++)
+    rpol_decide(s->p, s->ins[i], s->d);
+  ioctl(fd, PERF_EVENT_IOC_DISABLE, 0);
+  int64_t c = read_counter(fd);
+  if (c >= 0)
+    s->insns = (double)c / (double)n;
+}
+
+/* A hand-written evaluator of the same policy (bench/handwritten.c),
+ * loaded from a shared object and wrapped in the compiled policy's own
+ * metadata, so that rpol_decide drives both alike. */
+typedef int (*bench_init_fn)(const rpol_policy *, char *, size_t);
+static struct rpol_artifact baseline_art;
+static rpol_eval_fn baseline_eval;
+
+static rpol_status open_baseline(rpol_runtime *rt, const rpol_policy *p,
+                                 const char *lib, rpol_policy **out)
+{
+  char path[4096], msg[256] = "";
+  /* A bare name would make dlopen search the library path. */
+  snprintf(path, sizeof path, "%s%s", strchr(lib, '/') ? "" : "./", lib);
+  void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+  if (!h) {
+    fprintf(stderr, "rpolc bench: error: cannot load '%s': %s\n", lib,
+            dlerror());
+    return RPOL_EIO;
+  }
+  bench_init_fn init = (bench_init_fn)dlsym(h, "rpol_bench_init");
+  baseline_eval = (rpol_eval_fn)dlsym(h, "rpol_bench_eval");
+  if (!init || !baseline_eval) {
+    fprintf(stderr, "rpolc bench: error: '%s' does not define "
+                    "rpol_bench_init and rpol_bench_eval\n", lib);
+    return RPOL_EIO;
+  }
+  if (rpol_policy_count(p) != 1 || init(p, msg, sizeof msg) != 0) {
+    fprintf(stderr, "rpolc bench: error: baseline '%s' does not fit "
+                    "this policy: %s\n", lib,
+            msg[0] ? msg : "a bundle of several policies");
+    return RPOL_EMISUSE;
+  }
+  baseline_art = *p->art;
+  baseline_art.eval = &baseline_eval;
+  rpol_status st = rpol_policy_from_artifact(rt, &baseline_art, NULL, NULL,
+                                             NULL, out);
+  if (st != RPOL_OK)
+    fprintf(stderr, "rpolc bench: error: %s\n", rpol_errmsg(rt));
+  return st;
+}
+
+/* Lines on which the baseline decides otherwise than the policy (JSON
+ * records compared, without trace); prints the first few. */
+static long compare_sides(struct bench_side *a, struct bench_side *b,
+                          long n)
+{
+  static char x[8192], y[8192];
+  long diff = 0;
+  for (long i = 0; i < n; i++) {
+    rpol_decide(a->p, a->ins[i], a->d);
+    rpol_decide(b->p, b->ins[i], b->d);
+    rpol_decision_json(a->d, a->ins[i], 0, NULL, x, sizeof x);
+    rpol_decision_json(b->d, b->ins[i], 0, NULL, y, sizeof y);
+    if (strcmp(x, y) != 0 && diff++ < 3)
+      fprintf(stderr, "rpolc bench: baseline differs on input %ld:\n"
+                      "  policy:   %s\n  baseline: %s\n", i + 1, x, y);
+  }
+  return diff;
+}
+
+/* Keeps the lines that both sides decoded, in order. */
+static long compact(struct bench_side *a, struct bench_side *b, long n)
+{
+  long m = 0;
+  for (long i = 0; i < n; i++) {
+    if (a->ins[i] && (!b || b->ins[i])) {
+      rpol_input *t = a->ins[m];
+      a->ins[m] = a->ins[i];
+      a->ins[i] = t;
+      if (b) {
+        t = b->ins[m];
+        b->ins[m] = b->ins[i];
+        b->ins[i] = t;
+      }
+      m++;
+    }
+  }
+  return m;
+}
+
 int cmd_bench(int argc, char **argv)
 {
   struct eval_opts o;
@@ -234,92 +412,124 @@ int cmd_bench(int argc, char **argv)
   if (!input)
     return 2;
   rpol_runtime *rt = NULL;
-  rpol_policy *p = NULL;
-  rpol_decision *d = NULL;
-  rpol_input **ins = NULL;
-  long nins = 0, capins = 0, bad = 0;
-  char *line = NULL;
-  size_t linecap = 0;
-  double *runs = NULL;
-  int status = open_policy("bench", &o, &rt, &p);
-  if (status || rpol_decision_new(p, &d) != RPOL_OK)
+  struct bench_side pol = {0}, base = {0};
+  char **lines = NULL, *line = NULL;
+  size_t *lens = NULL, linecap = 0;
+  long nlines = 0, cap = 0, nins = 0;
+  int status = open_policy("bench", &o, &rt, &pol.p);
+  if (status)
     goto done;
-  /* Decode every line once, up front: the timing is decisions only. */
+  if (o.baseline) {
+    rpol_status st = open_baseline(rt, pol.p, o.baseline, &base.p);
+    if (st != RPOL_OK) {
+      status = st == RPOL_EIO ? 2 : 1;
+      goto done;
+    }
+  }
+  /* Read every line, then decode it once per side, up front: the timing
+   * is decisions only. */
   ssize_t n;
   while ((n = getline(&line, &linecap, input)) >= 0) {
     size_t len = (size_t)n;
     if (len && line[len - 1] == '\n')
       len--;
-    rpol_input *in = NULL;
-    if (rpol_input_new(p, &in) != RPOL_OK)
-      goto oom;
-    if (rpol_input_decode(in, line, len) != RPOL_OK) {
-      bad++;
-      rpol_input_free(in);
-      continue;
-    }
-    if (nins == capins) {
-      capins = capins ? capins * 2 : 1024;
-      rpol_input **ni = realloc(ins, sizeof *ins * capins);
-      if (!ni) {
-        rpol_input_free(in);
+    if (nlines == cap) {
+      cap = cap ? cap * 2 : 1024;
+      char **nl = realloc(lines, sizeof *lines * cap);
+      size_t *nn = nl ? realloc(lens, sizeof *lens * cap) : NULL;
+      if (nl)
+        lines = nl;
+      if (!nn)
         goto oom;
-      }
-      ins = ni;
+      lens = nn;
     }
-    ins[nins++] = in;
+    if (!(lines[nlines] = malloc(len + 1)))
+      goto oom;
+    memcpy(lines[nlines], line, len + 1);
+    lens[nlines++] = len;
   }
+  if (side_decode(&pol, lines, lens, nlines, o.repeat) != 0
+      || (base.p && side_decode(&base, lines, lens, nlines, o.repeat) != 0))
+    goto oom;
+  nins = compact(&pol, base.p ? &base : NULL, nlines);
   if (nins == 0) {
     fprintf(stderr, "rpolc bench: error: '%s' has no valid input line\n",
             o.input);
     status = 1;
     goto done;
   }
-  runs = calloc(o.repeat, sizeof *runs);
-  if (!runs)
-    goto oom;
-  /* Enough passes over the inputs for each run to last ~0.2 s. */
-  double t0 = now_ns();
-  for (long i = 0; i < nins; i++)
-    rpol_decide(p, ins[i], d);
-  double once = now_ns() - t0;
-  long passes = once > 0 ? (long)(2e8 / once) : 1000;
+  long diff = base.p ? compare_sides(&pol, &base, nins) : 0;
+  /* Enough passes over the inputs for each run to last ~0.2 s (0.1 s per
+   * side with a baseline); the sides alternate run by run so that load
+   * from other processes falls on both alike. */
+  double once = side_time(&pol, nins, 1);
+  long passes = once > 0 ? (long)((base.p ? 1e8 : 2e8) / (once * nins))
+                         : 1000;
   if (passes < 1)
     passes = 1;
-  long errors = 0;
   for (long r = 0; r < o.repeat; r++) {
-    t0 = now_ns();
-    for (long k = 0; k < passes; k++)
-      for (long i = 0; i < nins; i++)
-        rpol_decide(p, ins[i], d);
-    runs[r] = (now_ns() - t0) / ((double)passes * nins);
+    pol.runs[r] = side_time(&pol, nins, passes);
+    if (base.p)
+      base.runs[r] = side_time(&base, nins, passes);
   }
+  int fd = open_insn_counter();
+  side_count(&pol, nins, fd);
+  if (base.p)
+    side_count(&base, nins, fd);
+  if (fd >= 0)
+    close(fd);
+  long errors = 0;
   for (long i = 0; i < nins; i++) {
-    rpol_decide(p, ins[i], d);
-    errors += rpol_decision_error(d) != NULL;
+    rpol_decide(pol.p, pol.ins[i], pol.d);
+    errors += rpol_decision_error(pol.d) != NULL;
   }
-  qsort(runs, o.repeat, sizeof *runs, cmp_double);
-  double med = runs[o.repeat / 2];
+  double *ratios = NULL;
+  if (base.p && !(ratios = calloc(o.repeat, sizeof *ratios)))
+    goto oom;
+  for (long r = 0; base.p && r < o.repeat; r++)
+    ratios[r] = pol.runs[r] / base.runs[r];
+  qsort(pol.runs, o.repeat, sizeof *pol.runs, cmp_double);
+  double med = pol.runs[o.repeat / 2];
   printf("policy: %s (%s)\n", o.policy,
          o.engine == ENGINE_INTERP ? "interpreter" : "compiled");
   printf("inputs: %ld lines decoded (%ld bad_input skipped), %ld decide to "
-         "an error\n", nins, bad, errors);
+         "an error\n", nins, nlines - nins, errors);
   printf("runs: %ld x %ld decisions; min %.1f ns, max %.1f ns\n", o.repeat,
-         passes * nins, runs[0], runs[o.repeat - 1]);
+         passes * nins, pol.runs[0], pol.runs[o.repeat - 1]);
   printf("%.1f ns per decision\n", med);
   printf("%.0f decisions per second\n", med > 0 ? 1e9 / med : 0.0);
+  if (pol.insns >= 0)
+    printf("%.1f instructions per decision\n", pol.insns);
+  if (base.p) {
+    qsort(base.runs, o.repeat, sizeof *base.runs, cmp_double);
+    qsort(ratios, o.repeat, sizeof *ratios, cmp_double);
+    double bmed = base.runs[o.repeat / 2];
+    printf("baseline: %s: min %.1f ns, max %.1f ns\n", o.baseline,
+           base.runs[0], base.runs[o.repeat - 1]);
+    printf("baseline: %.1f ns per decision\n", bmed);
+    if (base.insns > 0)
+      printf("baseline: %.1f instructions per decision (%.2fx)\n",
+             base.insns, pol.insns / base.insns);
+    printf("ratio: %.2fx the baseline (median of per-run ratios; "
+           "%.2f..%.2f)\n", ratios[o.repeat / 2], ratios[0],
+           ratios[o.repeat - 1]);
+    printf("baseline agrees on %ld of %ld lines\n", nins - diff, nins);
+    free(ratios);
+    if (diff)
+      status = 1;
+  }
   goto done;
 oom:
   fprintf(stderr, "rpolc bench: error: out of memory\n");
   status = 2;
 done:
   free(line);
-  free(runs);
-  for (long i = 0; i < nins; i++)
-    rpol_input_free(ins[i]);
-  free(ins);
-  rpol_decision_free(d);
-  rpol_policy_unref(p);
+  for (long i = 0; i < nlines; i++)
+    free(lines[i]);
+  free(lines);
+  free(lens);
+  side_free(&base, nlines);
+  side_free(&pol, nlines);
   rpol_runtime_free(rt);
   if (input != stdin)
     fclose(input);
