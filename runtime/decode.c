@@ -1118,11 +1118,19 @@ static int lookup(rpol_input *in, const struct rt_field *f,
   return 0;
 }
 
+/* Running out of memory is not bad input (the line may be fine): the
+ * decoders report it with this exact message. */
+static rpol_status fail_status(const rpol_input *in)
+{
+  return strcmp(in->errmsg, "out of memory") == 0 ? RPOL_ENOMEM
+                                                  : RPOL_EINPUT;
+}
+
 static rpol_status decode_fail(rpol_input *in, json_object *root)
 {
   json_object_put(root);
   in->ok = 0;
-  return RPOL_EINPUT;
+  return fail_status(in);
 }
 
 rpol_status rpol_input_decode(rpol_input *in, const char *json, size_t len)
@@ -1174,7 +1182,7 @@ rpol_status rpol_input_decode(rpol_input *in, const char *json, size_t len)
     in->id = copy_id(in, json, sc.id_start, sc.id_end);
     if (!in->id) {
       input_seterr(in, "out of memory");
-      return RPOL_EINPUT;
+      return RPOL_ENOMEM;
     }
   }
   if (rc) {
@@ -1285,7 +1293,7 @@ rpol_status rpol_input_decode(rpol_input *in, const char *json, size_t len)
   }
   json_object_put(root);
   if (input_finish(in))
-    return RPOL_EINPUT;
+    return fail_status(in);
   in->ok = 1;
   return RPOL_OK;
 }
