@@ -208,7 +208,8 @@ RPOL_API void rpol_input_free(rpol_input *in);
  * of the routed policy.  RPOL_EINPUT for bad_input, with a message naming
  * the field path and what was expected (rpol_input_errmsg).  A line that no
  * policy serves decodes fine; deciding it gives the error no_policy.
- * Storage is reused from line to line: it grows, never shrinks. */
+ * Storage is reused from line to line: it grows, never shrinks
+ * (RPOL_ENOMEM when it cannot grow). */
 RPOL_API rpol_status rpol_input_decode(rpol_input *in, const char *json,
                                        size_t len);
 /* The bad_input message of the last failed decode or setter, "" if none;
