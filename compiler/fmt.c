@@ -857,25 +857,30 @@ static void emit_chain(struct fmt *f, const struct expr *e, int tail)
   }
 }
 
+/* Whether a comment on a line of its own stands in [start, end). */
+static int own_comment_in(const struct fmt *f, uint32_t start, uint32_t end)
+{
+  for (int i = f->next; i < f->ncm; i++) {
+    const struct comment *c = f->cm[i];
+
+    if (c->span.start >= end)
+      break;
+    if (c->span.start > start && own_line(f, c))
+      return 1;
+  }
+  return 0;
+}
+
 /* Whether a comment on a line of its own stands inside e: then a bracket,
- * an and/or chain or an `if` is broken so that it keeps its own line. */
+ * an and/or chain or an `if` is broken so that the comment keeps its own
+ * line. */
 static int has_own_comment(const struct fmt *f, const struct expr *e)
 {
   int forceable = huggable(e) || e->kind == EX_IF ||
                   (e->kind == EX_BINARY && (e->u.bin.op == BIN_AND ||
                                             e->u.bin.op == BIN_OR));
 
-  if (!forceable)
-    return 0;
-  for (int i = f->next; i < f->ncm; i++) {
-    const struct comment *c = f->cm[i];
-
-    if (c->span.start >= e->span.end)
-      break;
-    if (c->span.start > e->span.start && own_line(f, c))
-      return 1;
-  }
-  return 0;
+  return forceable && own_comment_in(f, e->span.start, e->span.end);
 }
 
 static int breakable(const struct expr *e)
@@ -1091,20 +1096,6 @@ static void emit_params(struct fmt *f, const struct decl *d)
   put_type(f, d->u.fn.result_texpr);
   mark(f, d->u.fn.result_texpr ? d->u.fn.result_texpr->span.end
                                : d->name_span.end);
-}
-
-/* Whether a comment on a line of its own stands in [start, end). */
-static int own_comment_in(const struct fmt *f, uint32_t start, uint32_t end)
-{
-  for (int i = f->next; i < f->ncm; i++) {
-    const struct comment *c = f->cm[i];
-
-    if (c->span.start >= end)
-      break;
-    if (c->span.start > start && own_line(f, c))
-      return 1;
-  }
-  return 0;
 }
 
 /* Names filled up to the margin, on lines indented by 2, or one per line
