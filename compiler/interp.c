@@ -15,6 +15,7 @@
  * bounds), and sets built during a decision go to the result's scratch
  * area.  Constant evaluation (interp_const) uses the session arena instead.
  */
+#include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1097,8 +1098,20 @@ int interp_host_prepare(struct interp_host *h)
     ffi_sig_init(&pp->sigs[k], d);
     pp->ext_ids[k] = h->layout ? layout_extern(h->layout, d->name) : -1;
   }
+  /* The cache is an optimisation: out of memory while filling it leaves
+   * it empty rather than aborting in the arena. */
+  jmp_buf oom;
   arena_init(&pp->arena);
-  cache_program(pp, p);
+  if (setjmp(oom) == 0) {
+    arena_set_oom(&pp->arena, &oom);
+    cache_program(pp, p);
+  } else {
+    arena_free(&pp->arena);
+    arena_init(&pp->arena);
+    pp->tab = NULL;
+    pp->cap = pp->n = 0;
+  }
+  arena_set_oom(&pp->arena, NULL);
   h->prep = pp;
   return 0;
 }
