@@ -593,7 +593,11 @@ int decode_value(const rpol_policy *pol, const struct rt_sub *sub,
  * On the way it notes integers beyond 64 bits and the raw text of the
  * top-level "id", which is echoed as written (numbers exact). */
 
+/* Limits on a line (docs/limits.md): nesting of arrays and objects, the
+ * bytes of one line and of one string in it, as written. */
 #define SCAN_DEPTH 64
+#define RT_MAX_LINE (1u << 20)
+#define RT_MAX_STRING (1u << 16)
 
 struct scan {
   const char *s;
@@ -647,12 +651,17 @@ static int hex4(const char *s, size_t n, size_t i, unsigned *out)
 static int sc_string(struct scan *sc)
 {
   unsigned u, lo;
+  size_t start = sc->i;
 
   sc->i++;    /* the opening quote */
   for (;;) {
     unsigned char c;
     if (sc->i >= sc->n)
       return sc_fail(sc, "the line ends inside a string");
+    if (sc->i - start > RT_MAX_STRING) {
+      sc->i = start;
+      return sc_fail(sc, "a string longer than 65536 bytes (the limit)");
+    }
     c = (unsigned char)sc->s[sc->i];
     if (c == '"') {
       sc->i++;
@@ -747,7 +756,8 @@ static int sc_container(struct scan *sc, int depth)
   int is_obj = close == '}', first = 1;
 
   if (depth >= SCAN_DEPTH)
-    return sc_fail(sc, "nested too deeply");
+    return sc_fail(sc, "arrays and objects nested deeper than 64 levels "
+                   "(the limit)");
   sc->i++;
   for (;;) {
     size_t kstart = 0, kend = 0, vstart;
@@ -932,7 +942,7 @@ rpol_status rpol_input_new(rpol_policy *p, rpol_input **out)
   in->slots = rt_alloc(rt, sizeof *in->slots * nf);
   in->state = rt_alloc(rt, nf);
   in->reserve = rt_alloc(rt, (size_t)p->max_reserve + 16);
-  in->tok = json_tokener_new_ex(64);
+  in->tok = json_tokener_new_ex(SCAN_DEPTH + 1);   /* the scanner limits */
   if (!in->slots || !in->state || !in->reserve || !in->tok) {
     if (in->tok)
       json_tokener_free(in->tok);
@@ -1167,12 +1177,13 @@ rpol_status rpol_input_decode(rpol_input *in, const char *json, size_t len)
     input_seterr(in, "blank line: expected a JSON object");
     return RPOL_EINPUT;
   }
-  if ((bad = utf8_check(json, len)) >= 0) {
-    input_seterr(in, "invalid UTF-8 at byte %ld", bad + 1);
+  if (len > RT_MAX_LINE) {
+    input_seterr(in, "line too long: %zu bytes, the limit is %u", len,
+                 RT_MAX_LINE);
     return RPOL_EINPUT;
   }
-  if (len > (size_t)INT32_MAX) {
-    input_seterr(in, "line too long");
+  if ((bad = utf8_check(json, len)) >= 0) {
+    input_seterr(in, "invalid UTF-8 at byte %ld", bad + 1);
     return RPOL_EINPUT;
   }
   /* Validate strictly first; the id is echoed even in the error record
