@@ -63,7 +63,7 @@ GEN_SRCS := $(GEN)/lexer.c $(GEN)/parser.c $(GEN)/prelude.c $(GEN)/value_bc.c
 LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS)) \
             $(patsubst $(GEN)/%.c,$(BUILD)/obj/gen/%.o,$(GEN_SRCS))
 
-.PHONY: all deps demo test test-unit test-sanitize test-valgrind bench clean bless \
+.PHONY: all deps demo test test-unit test-sanitize test-valgrind test-tsan bench clean bless \
         install uninstall
 all: $(BUILD)/rpolc $(BUILD)/librpol.a $(BUILD)/librpol.so
 
@@ -161,6 +161,24 @@ test-sanitize:
 	$(SAN_ENV) $(MAKE) BUILD=$(SAN_BUILD) CC=$(CLANG) \
 	  EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	  LDFLAGS="-fsanitize=address,undefined" test
+
+# test-tsan: the hot-reload stress test (tests/stress/reload.c) at full
+# size, 8 threads x 1,000,000 lines while versions swap 1,000 times, built
+# with ThreadSanitizer in $(TSAN_BUILD); the artifacts are built with
+# $(BUILD)/rpolc.
+TSAN_BUILD ?= $(BUILD)-tsan
+TSAN_ARGS  ?= -t 8 -n 1000000 -s 1000
+test-tsan: all
+	$(MAKE) BUILD=$(TSAN_BUILD) CC=$(CLANG) EXTRA_CFLAGS="-fsanitize=thread" \
+	  LDFLAGS="-fsanitize=thread" $(TSAN_BUILD)/stress-reload
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+	  bash tests/stress/tsan.sh $(BUILD)/rpolc $(TSAN_BUILD)/stress-reload $(TSAN_ARGS)
+
+# test-valgrind: the end-to-end tests under valgrind memcheck, no error and
+# no definite or indirect leak (tests/stress/valgrind.sh; VG_ALL=1 for
+# every test, VG_JIT=1 to add the JIT).
+test-valgrind: all
+	BUILD=$(BUILD) bash tests/stress/valgrind.sh
 
 demo: all
 	@sh tests/demo.sh $(BUILD)
