@@ -17,6 +17,7 @@
  * run.  Output: one TAP-like line per policy (`ok difftest PATH ...`) and
  * one per batch of random policies; exit status 1 on any failure.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <ffi.h>
 #include <inttypes.h>
@@ -57,6 +58,7 @@ struct opts {
   long emit_inputs;     /* print lines for the paths and exit (0: no) */
   int shrink;
   int inject;           /* self-check: corrupt the JIT's records */
+  const char *emit_dir; /* --emit-policy: also copy the unit here */
 };
 
 static struct opts O;
@@ -490,16 +492,59 @@ static void shrink(struct eng *e, struct dt_igen *g, struct dt_line *l,
   dt_buf_free(&json);
 }
 
-static void print_source(const char *path)
+static void print_file(const char *path, const char *prefix)
 {
   FILE *f = fopen(path, "r");
   if (!f)
     return;
-  char line[1024];
+  char line[4096];
   while (fgets(line, sizeof line, f))
-    printf("#   %s", line);
+    printf("%s%s", prefix, line);
   fclose(f);
-  printf("\n");
+}
+
+/* Every file of a generated unit: the policy file, the module beside it
+ * and, for a bundle, each file of the directory. */
+static void print_unit(const char *path, const char *prefix)
+{
+  struct stat st;
+  if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+    DIR *d = opendir(path);
+    struct dirent *de;
+    char *names[64];
+    int n = 0;
+    while (d && (de = readdir(d)) != NULL && n < 64)
+      if (de->d_name[0] != '.')
+        names[n++] = dt_strdup(de->d_name);
+    if (d)
+      closedir(d);
+    for (int i = 0; i < n; i++)
+      for (int j = i + 1; j < n; j++)
+        if (strcmp(names[i], names[j]) > 0) {
+          char *t = names[i];
+          names[i] = names[j];
+          names[j] = t;
+        }
+    for (int i = 0; i < n; i++) {
+      char *p = dt_xprintf("%s/%s", path, names[i]);
+      printf("%s==> %s <==\n", prefix, p);
+      print_file(p, prefix);
+      free(p);
+      free(names[i]);
+    }
+    return;
+  }
+  printf("%s==> %s <==\n", prefix, path);
+  print_file(path, prefix);
+  const char *slash = strrchr(path, '/');
+  char *lib = slash ? dt_xprintf("%.*s/lib-%s", (int)(slash - path), path,
+                                 slash + 1)
+                    : dt_xprintf("lib-%s", path);
+  if (access(lib, R_OK) == 0) {
+    printf("%s==> %s <==\n", prefix, lib);
+    print_file(lib, prefix);
+  }
+  free(lib);
 }
 
 static void keep_case(const char *label, const char *path, int is_random,
@@ -532,20 +577,16 @@ static void keep_case(const char *label, const char *path, int is_random,
     free(f);
   }
   if (is_random) {
-    f = dt_xprintf("%s/policy.rpol", dir);
-    FILE *in = fopen(path, "r");
-    fp = fopen(f, "w");
-    if (in && fp) {
-      char buf[4096];
-      size_t n;
-      while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-        fwrite(buf, 1, n, fp);
-    }
-    if (in)
-      fclose(in);
-    if (fp)
-      fclose(fp);
-    free(f);
+    /* The generated unit: the policy (or bundle) and any module. */
+    const char *slash = strrchr(path, '/');
+    char *cmd = dt_xprintf("cp -r '%s' '%s'/ && { cp '%.*s/lib-%s' '%s'/ "
+                           "2>/dev/null; true; }", path, dir,
+                           slash ? (int)(slash - path) : 1,
+                           slash ? path : ".", slash ? slash + 1 : path,
+                           dir);
+    if (system(cmd) != 0)
+      printf("#   could not copy %s\n", path);
+    free(cmd);
   }
   printf("#   kept in %s\n", dir);
   free(dir);
@@ -608,7 +649,7 @@ static int check_policy(const char *path, long n, uint64_t seed,
   if (rpol_runtime_new(&rt, NULL, NULL) != RPOL_OK ||
       open_engines(rt, path, e) != 0) {
     if (is_random)
-      print_source(path);
+      print_unit(path, "#   ");
     close_engines(e);
     rpol_runtime_free(rt);
     dt_igen_free(g);
@@ -642,7 +683,7 @@ static int check_policy(const char *path, long n, uint64_t seed,
     dt_line_json(&l, &json);
     if (is_random) {
       printf("#   policy source:\n");
-      print_source(path);
+      print_unit(path, "#   ");
     }
     printf("#   input: %s\n", json.p);
     printf("#   locale: %s\n", line_locale(i) ? line_locale(i) : "(none)");
@@ -749,25 +790,48 @@ static int run_paths(char **paths, int n)
   return failed;
 }
 
-static char *write_random_policy(int k, const struct dt_iso *iso)
+/* Removes a generated unit: files, and the files of subdirectories. */
+static void rm_tree(const char *dir)
 {
-  struct dt_buf src = { 0 };
-  char name[64];
-  snprintf(name, sizeof name, "random-%d", k);
-  dt_pgen_policy(dt_mix(O.seed, (uint64_t)k + 1000003), iso, name, &src);
-  char *path = dt_xprintf("%s/random-%d-%d.rpol", O.tmpdir, (int)getpid(),
-                          k);
-  FILE *f = fopen(path, "w");
-  if (!f) {
-    printf("# cannot write %s: %s\n", path, strerror(errno));
-    dt_buf_free(&src);
-    free(path);
+  DIR *d = opendir(dir);
+  if (!d) {
+    unlink(dir);
+    return;
+  }
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+      continue;
+    char *p = dt_xprintf("%s/%s", dir, de->d_name);
+    struct stat st;
+    if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+      rm_tree(p);
+    else
+      unlink(p);
+    free(p);
+  }
+  closedir(d);
+  rmdir(dir);
+}
+
+static uint64_t random_seed(int k)
+{
+  return dt_mix(O.seed, (uint64_t)k + 1000003);
+}
+
+/* Random unit k in a fresh directory; returns the path to evaluate and
+ * the directory to remove afterwards. */
+static char *write_random_unit(int k, const struct dt_iso *iso, char **dir)
+{
+  *dir = dt_xprintf("%s/difftest-%d-%d", O.tmpdir, (int)getpid(), k);
+  rm_tree(*dir);
+  if (mkdir(*dir, 0777) != 0) {
+    printf("# cannot create %s: %s\n", *dir, strerror(errno));
     return NULL;
   }
-  fputs(src.p, f);
-  fclose(f);
-  dt_buf_free(&src);
-  return path;
+  char name[64];
+  snprintf(name, sizeof name, "random-%d", k);
+  return dt_pgen_unit(random_seed(k), iso, *dir, name);
 }
 
 static int run_random(const struct dt_iso *iso)
@@ -780,8 +844,10 @@ static int run_random(const struct dt_iso *iso)
     double t0 = now();
     struct dt_buf badlist = { 0 };
     for (int k = b0; k < b1; k++) {
-      char *path = write_random_policy(k, iso);
+      char *dir = NULL;
+      char *path = write_random_unit(k, iso, &dir);
       if (!path) {
+        free(dir);
         bad++;
         continue;
       }
@@ -790,9 +856,8 @@ static int run_random(const struct dt_iso *iso)
                "difftest --seed %" PRIu64 " --random-from %d --random 1 "
                "--random-inputs %ld", O.seed, k, O.rinputs);
       snprintf(label, sizeof label, "random-%d", k);
-      int rc = isolated(path, O.rinputs,
-                        dt_mix(dt_mix(O.seed, (uint64_t)k + 1000003), 1),
-                        replay, 1, label);
+      int rc = isolated(path, O.rinputs, dt_mix(random_seed(k), 1), replay,
+                        1, label);
       total++;
       if (rc == C_GENMISS) {
         misses++;
@@ -802,13 +867,14 @@ static int run_random(const struct dt_iso *iso)
                  status_text(rc, buf, sizeof buf), replay);
           if (shown++ < 5) {
             printf("#   policy source:\n");
-            print_source(path);
+            print_unit(path, "#   ");
           }
         }
         dt_buf_printf(&badlist, " %d", k);
         bad++;
       }
-      unlink(path);
+      rm_tree(dir);
+      free(dir);
       free(path);
     }
     if (!bad) {
@@ -858,6 +924,7 @@ static void usage(FILE *out)
     "                      final-sale line (must be found and shrunk)\n"
     "  --emit-policy K     print random policy K for the seed and exit\n"
     "  --emit-inputs N     print N generated lines for PATH and exit\n"
+    "  --emit-dir DIR      with --emit-policy: also copy the unit to DIR\n"
     "  -v                  timings and engine details\n");
 }
 
@@ -931,6 +998,7 @@ int main(int argc, char **argv)
     else if (ARG("--timeout")) O.timeout = atoi(v);
     else if (ARG("--emit-policy")) O.emit_policy = atoi(v);
     else if (ARG("--emit-inputs")) O.emit_inputs = atol(v);
+    else if (ARG("--emit-dir")) O.emit_dir = v;
     else if (strcmp(a, "--no-fork") == 0) O.fork = 0;
     else if (strcmp(a, "--no-shrink") == 0) O.shrink = 0;
     else if (strcmp(a, "--inject-fault") == 0) O.inject = 1;
@@ -955,13 +1023,24 @@ int main(int argc, char **argv)
 
   int rc = 0;
   if (O.emit_policy >= 0) {
-    struct dt_buf src = { 0 };
-    char name[64];
-    snprintf(name, sizeof name, "random-%d", O.emit_policy);
-    dt_pgen_policy(dt_mix(O.seed, (uint64_t)O.emit_policy + 1000003), &iso,
-                   name, &src);
-    fputs(src.p, stdout);
-    dt_buf_free(&src);
+    char *dir = NULL;
+    char *path = write_random_unit(O.emit_policy, &iso, &dir);
+    if (path)
+      print_unit(path, "");
+    if (O.emit_dir && path) {
+      /* Keep it where asked (to replay it with rpolc). */
+      const char *slash = strrchr(path, '/');
+      char *cmd = dt_xprintf("cp -r '%s' '%s'/ && { cp '%.*s/lib-%s' "
+                             "'%s'/ 2>/dev/null; true; }", path, O.emit_dir,
+                             (int)(slash - path), path, slash + 1,
+                             O.emit_dir);
+      if (system(cmd) != 0)
+        rc = 1;
+      free(cmd);
+    }
+    rm_tree(dir);
+    free(dir);
+    free(path);
   } else if (O.emit_inputs > 0) {
     for (int i = 0; i < npaths; i++)
       rc |= emit_inputs(paths[i]);

@@ -116,13 +116,12 @@ int dt_igen_simpler(struct dt_igen *g, const char *path, const char *val,
 
 /* ------------------------------------------------------ gen_policy.c */
 
-struct dt_pgen_stats {
-  int generated;
-};
-
-/* The source text of a random well-typed policy for `seed`, into out.
- * `name` becomes the policy name. */
-void dt_pgen_policy(uint64_t seed, const struct dt_iso *iso,
-                    const char *name, struct dt_buf *out);
+/* Writes a random unit for `seed` into the existing directory `dir`: one
+ * policy file (most often), a policy and a module it uses, or a bundle
+ * directory of two or three policies with disjoint `for` sets (maybe a
+ * fallback, maybe a shared module).  Returns the path to evaluate (the
+ * policy file or the bundle directory; malloc'd). */
+char *dt_pgen_unit(uint64_t seed, const struct dt_iso *iso, const char *dir,
+                   const char *name);
 
 #endif

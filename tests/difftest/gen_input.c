@@ -756,7 +756,7 @@ static void gen_money(struct dt_rng *r, const struct hints *fh,
     /* Trailing zeros do not count. */
     dt_buf_printf(b, "\"%s%s0\"", amount, exp > 0 ? "" : ".");
   } else if (form < 86 &&
-             (minor < 0 ? -minor : minor) < ((int64_t)1 << 50)) {
+             minor > -((int64_t)1 << 50) && minor < ((int64_t)1 << 50)) {
     /* A JSON number, read by exact value. */
     if (exp == 0 || minor % pow10i(exp) == 0)
       json_int(b, rescale(minor, exp, 0));

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "difftest.h"
 
@@ -65,10 +66,10 @@ struct gfn {
   int constant;         /* reads no input: callable in constants */
 };
 
-#define MAX_SYMS 200
+#define MAX_SYMS 400
 #define MAX_FNS 40
 #define MAX_ENUMS 24
-#define MAX_ITEMS 64
+#define MAX_ITEMS 256
 
 struct pg {
   struct dt_rng r;
@@ -88,7 +89,13 @@ struct pg {
   int ncodes;
   char *items[MAX_ITEMS];
   int nitems;
-  int uniq;
+  const char *pfx;      /* "m" in a module: names stay distinct */
+  int in_module;        /* items go to mitems */
+  char *mitems[MAX_ITEMS];
+  int nmitems;
+  char mout[4][32];     /* outputs a module declares */
+  struct gty mout_t[4];
+  int nmout;
   const char *home;     /* most money literals are in this currency */
 };
 
@@ -353,7 +360,7 @@ static void decl_externs(struct pg *g)
   for (int i = 0; i < n && g->nfn < MAX_FNS; i++) {
     struct gfn *fn = &g->fn[g->nfn++];
     memset(fn, 0, sizeof *fn);
-    snprintf(fn->name, sizeof fn->name, "ext_%d%s", i,
+    snprintf(fn->name, sizeof fn->name, "%sext_%d%s", g->pfx, i,
              chance(g, 20) ? "_unbound" : "");
     fn->rank = -1;
     fn->np = pick(g, 4);
@@ -945,7 +952,11 @@ static char *gen(struct pg *g, struct gty t, int flags, int depth)
 
 static void add_item(struct pg *g, char *text)
 {
-  if (g->nitems < MAX_ITEMS)
+  if (g->in_module && g->nmitems < MAX_ITEMS)
+    g->mitems[g->nmitems++] = text;
+  else if (g->in_module)
+    free(text);
+  else if (g->nitems < MAX_ITEMS)
     g->items[g->nitems++] = text;
   else
     free(text);
@@ -1028,7 +1039,7 @@ static void decl_let(struct pg *g, int idx, int rank)
 {
   struct gty t = random_type(g);
   char name[32];
-  snprintf(name, sizeof name, "l_%d", idx);
+  snprintf(name, sizeof name, "%sl_%d", g->pfx, idx);
   g->rank = rank;
   g->cur_fn = -1;
   g->is_const = 0;
@@ -1062,7 +1073,7 @@ static void decl_let(struct pg *g, int idx, int rank)
 static void decl_const(struct pg *g, int idx, int rank)
 {
   char name[32];
-  snprintf(name, sizeof name, "K_%d", idx);
+  snprintf(name, sizeof name, "%sK_%d", g->pfx, idx);
   g->rank = rank;
   g->cur_fn = -1;
   g->is_const = 1;
@@ -1096,7 +1107,7 @@ static void decl_const(struct pg *g, int idx, int rank)
 static void decl_region(struct pg *g, int idx, int rank)
 {
   char name[32];
-  snprintf(name, sizeof name, "R_%d", idx);
+  snprintf(name, sizeof name, "%sR_%d", g->pfx, idx);
   g->rank = rank;
   g->is_const = 1;
   g->cur_fn = -1;
@@ -1155,9 +1166,9 @@ static void decl_input(struct pg *g, int idx)
   char path[64], tt[48];
   const char *root = roots[pick(g, 4)];
   if (chance(g, 25))
-    snprintf(path, sizeof path, "%s.d_%d.x_%d", root, idx, idx);
+    snprintf(path, sizeof path, "%s.%sd_%d.x_%d", root, g->pfx, idx, idx);
   else
-    snprintf(path, sizeof path, "%s.x_%d", root, idx);
+    snprintf(path, sizeof path, "%s.%sx_%d", root, g->pfx, idx);
   type_text(g, t, tt, sizeof tt);
   int optional = chance(g, 50);
   char *text;
@@ -1183,11 +1194,11 @@ static void decl_enums(struct pg *g)
   for (int i = 0; i < n && g->nen < MAX_ENUMS; i++) {
     int k = g->nen;
     char name[32];
-    snprintf(name, sizeof name, "E_%d", i);
+    snprintf(name, sizeof name, "%sE_%d", g->pfx, i);
     struct dt_buf members = { 0 }, text = { 0 };
     int nm = 1 + pick(g, 5);
     for (int j = 0; j < nm; j++)
-      dt_buf_printf(&members, "%se%d_%c", j ? " " : "", i, 'a' + j);
+      dt_buf_printf(&members, "%s%se%d_%c", j ? " " : "", g->pfx, i, 'a' + j);
     add_enum(g, name, members.p, 0);
     dt_buf_printf(&text, "enum %s {", name);
     for (int j = 0; j < nm; j++)
@@ -1205,7 +1216,7 @@ static void decl_enums(struct pg *g)
     struct dt_buf text = { 0 };
     dt_buf_printf(&text, "extend enum %s {", g->en[e].name);
     for (int j = 0; j < nm && g->en[e].n < 40; j++) {
-      char *m = dt_xprintf("x%d_%s", j, g->en[e].name);
+      char *m = dt_xprintf("%sx%d_%s", g->pfx, j, g->en[e].name);
       for (char *p = m; *p; p++)
         if (*p >= 'A' && *p <= 'Z')
           *p = (char)(*p - 'A' + 'a');
@@ -1279,42 +1290,111 @@ struct plan {
   char name[32];
 };
 
-void dt_pgen_policy(uint64_t seed, const struct dt_iso *iso,
-                    const char *name, struct dt_buf *out)
+static struct pg *pg_new(uint64_t seed, const struct dt_iso *iso)
 {
   struct pg *g = dt_xcalloc(1, sizeof *g);
   dt_rng_seed(&g->r, seed);
   g->iso = iso;
   g->cur_fn = -1;
+  g->pfx = "";
   static const char *codes[] = { "final_sale", "too_late", "fraud",
                                  "worn", "manual_check", "no_receipt" };
-  g->ncodes = 2 + pick(g, 4);
+  g->ncodes = 6;
   for (int i = 0; i < g->ncodes; i++)
     g->codes[i] = codes[i];
   static const char *homes[] = { "EUR", "EUR", "EUR", "EUR", "USD", "USD",
                                  "JPY", "JPY", "KWD", "GBP" };
   g->home = homes[pick(g, 10)];
   std_schema(g);
-  decl_enums(g);
   std_fns(g);
-  decl_externs(g);
+  return g;
+}
 
+static void pg_free(struct pg *g)
+{
+  for (int i = 0; i < g->nitems; i++)
+    free(g->items[i]);
+  for (int i = 0; i < g->nmitems; i++)
+    free(g->mitems[i]);
+  for (int i = 0; i < g->nen; i++)
+    for (int j = 0; j < g->en[i].n; j++)
+      free(g->en[i].members[j]);
+  free(g);
+}
+
+/* A module (module seed mseed): declarations under the "m" prefix that
+ * the policy generated next can read.  Its items go to g->mitems.  The
+ * same seed gives the same module, so every policy of a bundle sees the
+ * same declarations.  Returns the next free rank. */
+static int gen_module(struct pg *g, uint64_t mseed, int with_messages)
+{
+  struct dt_rng saved = g->r;
+  const char *home = g->home;
+  static const char *homes[] = { "EUR", "USD", "JPY", "KWD" };
+  /* Every policy of a bundle must generate the same module: nothing of
+   * the policy (its home currency) may steer it. */
+  g->home = homes[mseed % 4];
+  dt_rng_seed(&g->r, mseed);
+  g->in_module = 1;
+  g->pfx = "m";
+  decl_enums(g);
+  decl_externs(g);
+  int ninputs = pick(g, 3);
+  for (int i = 0; i < ninputs; i++)
+    decl_input(g, i);
+  int rank = 0;
+  int nregion = pick(g, 2), nconst = pick(g, 3);
+  for (int i = 0; i < nregion; i++)
+    decl_region(g, i, rank++);
+  for (int i = 0; i < nconst; i++)
+    decl_const(g, i, rank++);
+  int nfn = pick(g, 3), nlet = pick(g, 3);
+  for (int i = 0; i < nfn; i++)
+    decl_fn(g, rank++);
+  for (int i = 0; i < nlet; i++)
+    decl_let(g, i, rank++);
+  /* Outputs declared here must be decided by every policy using it. */
+  g->nmout = pick(g, 3);
+  for (int i = 0; i < g->nmout; i++) {
+    snprintf(g->mout[i], sizeof g->mout[i], "mo_%d", i);
+    g->mout_t[i] = random_type(g);
+    char tt[48];
+    type_text(g, g->mout_t[i], tt, sizeof tt);
+    add_item(g, dt_xprintf("output %s: %s\n", g->mout[i], tt));
+  }
+  if (with_messages)
+    decl_messages(g);
+  g->in_module = 0;
+  g->pfx = "";
+  g->r = saved;
+  g->home = home;
+  return rank;
+}
+
+/* The declarations of one policy (after an optional module ending at
+ * rank `rank`) into g->items. */
+static void gen_policy_decls(struct pg *g, int rank, int with_messages)
+{
+  decl_enums(g);
+  decl_externs(g);
   int ninputs = pick(g, 5);
   for (int i = 0; i < ninputs; i++)
     decl_input(g, i);
 
   /* Consts and regions first (constants read only constants). */
-  int rank = 0;
   int nconst = pick(g, 4), nregion = pick(g, 3);
   for (int i = 0; i < nregion; i++)
     decl_region(g, i, rank++);
   for (int i = 0; i < nconst; i++)
     decl_const(g, i, rank++);
 
-  /* Functions, lets and outputs in a random rank order. */
-  struct plan plan[48];
+  /* Functions, lets and outputs in a random rank order.  Now and then a
+   * wide policy: many lets and outputs (memo frames, big traces). */
+  struct plan plan[256];     /* <= 3 + 79 + 13 + 69 + 3 */
   int np = 0;
-  int nfn = pick(g, 4), nlet = 1 + pick(g, 6), nout = pick(g, 4);
+  int wide = chance(g, 4);
+  int nfn = pick(g, 4), nlet = wide ? 40 + pick(g, 40) : 1 + pick(g, 6);
+  int nout = wide ? 30 + pick(g, 40) : pick(g, 4);
   for (int i = 0; i < nfn; i++)
     plan[np++] = (struct plan){ 0, i, { 0, 0, -1 }, "" };
   for (int i = 0; i < nlet; i++)
@@ -1359,6 +1439,11 @@ void dt_pgen_policy(uint64_t seed, const struct dt_iso *iso,
     snprintf(p.name, sizeof p.name, "o_%d", i);
     plan[np++] = p;
   }
+  for (int i = 0; i < g->nmout; i++) {
+    struct plan p = { 2, 200 + i, g->mout_t[i], "" };
+    snprintf(p.name, sizeof p.name, "%s", g->mout[i]);
+    plan[np++] = p;
+  }
   for (int i = np - 1; i > 0; i--) {
     int j = pick(g, i + 1);
     struct plan t = plan[i];
@@ -1393,7 +1478,7 @@ void dt_pgen_policy(uint64_t seed, const struct dt_iso *iso,
       add_sym(g, plan[i].name, plan[i].t, SK_OUTPUT, base + i, 0);
   /* Custom outputs are declared (their decide is generated below). */
   for (int i = 0; i < np; i++)
-    if (plan[i].kind == 2 && plan[i].idx >= 100) {
+    if (plan[i].kind == 2 && plan[i].idx >= 100 && plan[i].idx < 200) {
       char tt[48];
       type_text(g, plan[i].t, tt, sizeof tt);
       add_item(g, dt_xprintf("output %s: %s\n", plan[i].name, tt));
@@ -1405,36 +1490,148 @@ void dt_pgen_policy(uint64_t seed, const struct dt_iso *iso,
     default: decl_decide(g, plan[i].name, plan[i].t, base + i); break;
     }
   }
-  decl_messages(g);
+  if (with_messages)
+    decl_messages(g);
+}
 
-  /* The text: header, optional `for`, declarations in shuffled order. */
+/* Writes the items of a file after its header, shuffled (declarations
+ * may stand in any order). */
+static void write_items(struct pg *g, char **items, int n, struct dt_buf *out)
+{
+  for (int i = n - 1; i > 0; i--) {
+    int j = pick(g, i + 1);
+    char *t = items[i];
+    items[i] = items[j];
+    items[j] = t;
+  }
+  for (int i = 0; i < n; i++) {
+    dt_buf_puts(out, "\n");
+    dt_buf_puts(out, items[i]);
+  }
+}
+
+static void write_file(const char *path, const char *text)
+{
+  FILE *f = fopen(path, "w");
+  if (!f) {
+    fprintf(stderr, "difftest: cannot write %s\n", path);
+    return;
+  }
+  fputs(text, f);
+  fclose(f);
+}
+
+/* One policy of a unit: `for_text` is its `for` set (NULL: none, or a
+ * random one when `random_for`), `use` the module file name or NULL. */
+static void gen_policy_text(uint64_t seed, uint64_t mseed,
+                            const struct dt_iso *iso, const char *name,
+                            const char *for_text, int random_for,
+                            const char *use, const char *module_path,
+                            struct dt_buf *out)
+{
+  struct pg *g = pg_new(seed, iso);
+  int rank = 0;
+  if (use)
+    rank = gen_module(g, mseed, 1);
+  g->ncodes = 2 + pick(g, 4);
+  gen_policy_decls(g, rank, !use);
   dt_buf_reset(out);
   dt_buf_printf(out, "# generated by difftest, seed %llu\n",
                 (unsigned long long)seed);
   dt_buf_printf(out, "policy \"%s\" version \"1.%llu\"\n", name,
                 (unsigned long long)(seed % 100000));
-  if (chance(g, 30)) {
+  if (for_text) {
+    dt_buf_printf(out, "for customer.country in %s\n", for_text);
+  } else if (random_for && chance(g, 30)) {
     g->is_const = 1;
-    g->rank = base;
+    g->rank = 1 << 20;
     g->nodes = 0;
     char *v = for_set(g, 2);
     dt_buf_printf(out, "for customer.country in %s\n", v);
     free(v);
     g->is_const = 0;
   }
-  for (int i = g->nitems - 1; i > 0; i--) {
-    int j = pick(g, i + 1);
-    char *t = g->items[i];
-    g->items[i] = g->items[j];
-    g->items[j] = t;
+  if (use)
+    dt_buf_printf(out, "use \"%s\"\n", use);
+  write_items(g, g->items, g->nitems, out);
+  if (module_path) {
+    struct dt_buf m = { 0 };
+    dt_buf_printf(&m, "# generated by difftest, module seed %llu\n"
+                  "module \"common\"\n", (unsigned long long)mseed);
+    write_items(g, g->mitems, g->nmitems, &m);
+    write_file(module_path, m.p);
+    dt_buf_free(&m);
   }
-  for (int i = 0; i < g->nitems; i++) {
-    dt_buf_puts(out, "\n");
-    dt_buf_puts(out, g->items[i]);
-    free(g->items[i]);
+  pg_free(g);
+}
+
+char *dt_pgen_unit(uint64_t seed, const struct dt_iso *iso, const char *dir,
+                   const char *name)
+{
+  struct dt_rng r;
+  dt_rng_seed(&r, seed);
+  int kind = (int)dt_below(&r, 100);
+  uint64_t mseed = dt_next(&r);
+  struct dt_buf text = { 0 };
+  char *result;
+  if (kind < 70) {
+    /* One policy file. */
+    result = dt_xprintf("%s/%s.rpol", dir, name);
+    gen_policy_text(seed, 0, iso, name, NULL, 1, NULL, NULL, &text);
+    write_file(result, text.p);
+  } else if (kind < 85) {
+    /* A policy and a module it uses. */
+    result = dt_xprintf("%s/%s.rpol", dir, name);
+    char *mod = dt_xprintf("%s/lib-%s.rpol", dir, name);
+    char *use = dt_xprintf("lib-%s.rpol", name);
+    gen_policy_text(seed, mseed, iso, name, NULL, 1, use, mod, &text);
+    write_file(result, text.p);
+    free(mod);
+    free(use);
+  } else {
+    /* A bundle: policies with disjoint `for` sets, maybe a fallback, maybe
+     * a shared module. */
+    result = dt_xprintf("%s/%s", dir, name);
+    mkdir(result, 0777);
+    static const char *chunks[] = { "EU", "EFTA", "UK", "GCC", "APAC",
+                                    "NORTH_AMERICA", "{TR, ZA}",
+                                    "{BR, AR}", "{RU, UA}", "{EG}" };
+    int order[10];
+    for (int i = 0; i < 10; i++)
+      order[i] = i;
+    for (int i = 9; i > 0; i--) {
+      int j = (int)dt_below(&r, i + 1);
+      int t = order[i];
+      order[i] = order[j];
+      order[j] = t;
+    }
+    int n = 2 + (int)dt_below(&r, 2);
+    int fallback = dt_chance(&r, 50);
+    int shared = dt_chance(&r, 50);
+    char *mod = shared ? dt_xprintf("%s/common.rpol", result) : NULL;
+    int next = 0;
+    for (int i = 0; i < n; i++) {
+      char pname[96], file[8];
+      snprintf(pname, sizeof pname, "%s-%c", name, 'a' + i);
+      snprintf(file, sizeof file, "%c.rpol", 'a' + i);
+      char *for_text = NULL;
+      if (!(fallback && i == n - 1)) {
+        int take = 1 + (int)dt_below(&r, 2);
+        struct dt_buf f = { 0 };
+        for (int k = 0; k < take && next < 10; k++)
+          dt_buf_printf(&f, "%s%s", k ? " + " : "", chunks[order[next++]]);
+        for_text = f.p;
+      }
+      gen_policy_text(dt_mix(seed, (uint64_t)i + 1), mseed, iso, pname,
+                      for_text, 0, shared ? "common.rpol" : NULL,
+                      i == 0 ? mod : NULL, &text);
+      char *path = dt_xprintf("%s/%s", result, file);
+      write_file(path, text.p);
+      free(path);
+      free(for_text);
+    }
+    free(mod);
   }
-  for (int i = 0; i < g->nen; i++)
-    for (int j = 0; j < g->en[i].n; j++)
-      free(g->en[i].members[j]);
-  free(g);
+  dt_buf_free(&text);
+  return result;
 }
