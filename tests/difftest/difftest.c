@@ -677,7 +677,24 @@ static int check_policy(const char *path, long n, uint64_t seed,
     if (mismatches++ > 0)
       continue;             /* report the first one, count the rest */
     printf("# MISMATCH in %s at generated line %ld\n", path, i);
-    printf("#   line as generated: %s\n", json.p);
+    printf("#   line as generated: %.*s%s\n", 3000, json.p,
+           json.n > 3000 ? "..." : "");
+    if (O.keep) {
+      char *dir = dt_xprintf("%s/%s", O.keep, label);
+      for (char *p = dir + strlen(O.keep) + 1; *p; p++)
+        if (*p == '/')
+          *p = '_';
+      mkdir(O.keep, 0777);
+      mkdir(dir, 0777);
+      char *f = dt_xprintf("%s/generated.jsonl", dir);
+      FILE *fp = fopen(f, "w");
+      if (fp) {
+        fprintf(fp, "%s\n", json.p);
+        fclose(fp);
+      }
+      free(f);
+      free(dir);
+    }
     if (O.shrink)
       shrink(e, g, &l, i, outs);
     dt_line_json(&l, &json);

@@ -874,6 +874,23 @@ static void gen_string(struct dt_rng *r, const struct hints *fh,
     free(v);
     return;
   }
+  if (dt_below(r, 1000) < 15) {
+    /* Escapes the decoder must turn into bytes: an embedded NUL (strings
+     * carry a length), a surrogate pair; or a long string. */
+    static const char *esc[] = { "\"a\\u0000b\"", "\"\\u0000\"",
+                                 "\"\\ud83d\\ude00x\"",
+                                 "\"CLR-\\u0000\"" };
+    if (dt_chance(r, 70)) {
+      dt_buf_puts(b, esc[dt_below(r, 4)]);
+    } else {
+      dt_buf_puts(b, "\"");
+      int n = 200 + (int)dt_below(r, 3000);
+      for (int i = 0; i < n; i++)
+        dt_buf_put(b, "abcdefgh" + (i & 7), 1);
+      dt_buf_puts(b, "\"");
+    }
+    return;
+  }
   static const char *misc[] = {
     "", "a", "r-1001", "SKU-42", "en", "de", "\xc3\xa9t\xc3\xa9",
     "\xe6\x97\xa5\xe6\x9c\xac", "\xf0\x9f\x98\x80", "quote\"d", "back\\sl",
@@ -921,11 +938,47 @@ static void gen_scalar(struct dt_igen *g, struct dt_rng *r,
                        const struct type *t, const struct hints *fh,
                        struct linectx *lc, int is_locale, struct dt_buf *b);
 
+/* The i-th element of a big set, distinct from the others. */
+static void gen_distinct(struct dt_rng *r, const struct type *t, int i,
+                         struct dt_buf *b)
+{
+  switch (t ? t->kind : TY_ERROR) {
+  case TY_INT: case TY_DURATION:
+    json_int(b, (int64_t)i * 7 - 300);
+    return;
+  case TY_MONEY:
+    dt_buf_printf(b, "\"%d\"", i);
+    return;
+  case TY_PERCENT:
+    dt_buf_printf(b, "\"%d.5%%\"", i);
+    return;
+  case TY_DATE: {
+    char s[32];
+    date_text(dt_days_from_civil(2020, 1, 1) + i, s, sizeof s);
+    dt_buf_printf(b, "\"%s\"", s);
+    return;
+  }
+  case TY_STRING:
+    dt_buf_printf(b, "\"t%05d%s\"", i, dt_chance(r, 5) ? "x" : "");
+    return;
+  default:
+    dt_buf_puts(b, "null");
+    return;
+  }
+}
+
 static void gen_set(struct dt_igen *g, struct dt_rng *r, const struct type *t,
                     const struct hints *fh, struct linectx *lc,
                     struct dt_buf *b)
 {
   int n = dt_chance(r, 20) ? 0 : (int)dt_below(r, 5);
+  /* Now and then a big set: set algebra on it needs scratch memory
+   * (64 KiB per decision), where engines may differ in how much they
+   * use. */
+  int big = dt_below(r, 1000) < 15;
+  if (big)
+    n = dt_chance(r, 50) ? 100 + (int)dt_below(r, 600)
+                         : 1500 + (int)dt_below(r, 3500);
   dt_buf_puts(b, "[");
   struct dt_buf one = { 0 };
   char *prev = NULL;
@@ -937,7 +990,10 @@ static void gen_set(struct dt_igen *g, struct dt_rng *r, const struct type *t,
       continue;
     }
     dt_buf_reset(&one);
-    gen_scalar(g, r, t->elem, fh, lc, 0, &one);
+    if (big && dt_chance(r, 90))
+      gen_distinct(r, t->elem, i, &one);
+    else
+      gen_scalar(g, r, t->elem, fh, lc, 0, &one);
     dt_buf_puts(b, one.p);
     free(prev);
     prev = dt_strdup(one.p);
@@ -1211,9 +1267,80 @@ static const struct field *field_by_path(struct dt_igen *g, const char *path)
   return NULL;
 }
 
+/* Splits a JSON array's text into its top-level elements (pointers into
+ * val and lengths); returns the count, -1 if val is not an array. */
+static int split_array(const char *val, const char **el, int *len, int max)
+{
+  const char *p = val;
+  while (*p == ' ')
+    p++;
+  if (*p != '[')
+    return -1;
+  p++;
+  int n = 0, depth = 0, in_str = 0;
+  const char *start = NULL;
+  for (; *p; p++) {
+    char c = *p;
+    if (!start && c != ' ' && c != ']' && !(c == ',' && !depth))
+      start = p;
+    if (in_str) {
+      if (c == '\\' && p[1])
+        p++;
+      else if (c == '"')
+        in_str = 0;
+      continue;
+    }
+    if (c == '"') {
+      in_str = 1;
+    } else if (c == '[' || c == '{') {
+      depth++;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      depth--;
+    } else if ((c == ',' || c == ']') && depth == 0) {
+      if (start && n < max) {
+        el[n] = start;
+        len[n++] = (int)(p - start);
+      }
+      start = NULL;
+      if (c == ']')
+        break;
+    }
+  }
+  return n;
+}
+
+static char *join_array(const char **el, const int *len, int from, int to)
+{
+  struct dt_buf b = { 0 };
+  dt_buf_puts(&b, "[");
+  for (int i = from; i < to; i++) {
+    if (i > from)
+      dt_buf_puts(&b, ",");
+    dt_buf_put(&b, el[i], (size_t)len[i]);
+  }
+  dt_buf_puts(&b, "]");
+  return b.p;
+}
+
 int dt_igen_simpler(struct dt_igen *g, const char *path, const char *val,
                     char **out, int max)
 {
+  /* Arrays: halves first (big sets shrink fast), then one element less. */
+  if (val[0] == '[' && max >= 3) {
+    enum { MAXEL = 8192 };
+    const char **el = dt_xcalloc(MAXEL, sizeof *el);
+    int *len = dt_xcalloc(MAXEL, sizeof *len);
+    int n = split_array(val, el, len, MAXEL), k = 0;
+    if (n >= 2) {
+      out[k++] = join_array(el, len, 0, n / 2);
+      out[k++] = join_array(el, len, n / 2, n);
+      out[k++] = join_array(el, len, 1, n);
+    }
+    free(el);
+    free(len);
+    if (k)
+      return k;
+  }
   const struct field *f = field_by_path(g, path);
   const char *cands[8];
   int nc = 0;
