@@ -199,6 +199,68 @@ else
   esac
 fi
 
+# --- limits (docs/limits.md) --------------------------------------------------
+HDR='policy "lim" version "1"
+output x: int
+decide eligible = allow
+decide refund_method = original_payment
+decide shipping_payer = customer'
+# limit NAME FILE PATTERN: `rpolc check FILE` fails (exit 1, or 2 for a
+# file it will not read) saying PATTERN.
+limit() {
+  "$RPOLC" check "$2" >"$W/out" 2>"$W/err"
+  rc=$?
+  if { [ "$rc" -eq 1 ] || [ "$rc" -eq 2 ]; } && grep -q -- "$3" "$W/err"; then
+    ok "limit: $1"
+  else
+    notok "limit: $1 (exit $rc)" "$(head -c 600 "$W/err")"
+  fi
+}
+rep() { # N TEXT: TEXT N times
+  awk -v n="$1" -v t="$2" 'BEGIN { for (i = 0; i < n; i++) printf "%s", t }'
+}
+{ echo "$HDR"; printf 'decide x = '; rep 300 '('; printf 1; rep 300 ')'; echo; } >"$W/l-nest.rpol"
+limit "bracket nesting" "$W/l-nest.rpol" 'nested too deeply (limit 256)'
+{ echo "$HDR"; printf 'decide x = 1'; rep 1100 ' + 1'; echo; } >"$W/l-ops.rpol"
+limit "operator depth" "$W/l-ops.rpol" 'limit 1024 operators'
+{ echo "$HDR"; echo 'decide x {'
+  awk 'BEGIN { for (i = 1; i <= 1001; i++) print "  when item.quantity == " i " => " i }'
+  echo '  otherwise => 0'; echo '}'; } >"$W/l-cases.rpol"
+limit "cases per block" "$W/l-cases.rpol" 'has 1002 cases; the limit is 1000'
+{ echo "$HDR"; printf 'enum Big { '; awk 'BEGIN { for (i = 0; i < 65; i++) printf "m%d, ", i }'
+  echo 'last }'; echo 'decide x = 1'; } >"$W/l-enum.rpol"
+limit "enum members" "$W/l-enum.rpol" 'the limit is 64'
+{ echo "$HDR"; echo 'decide x = 1'; awk 'BEGIN { s = sprintf("%1000s", ""); for (i = 0; i < 17 * 1024; i++) print "#" s }'; } >"$W/l-size.rpol"
+limit "source file size" "$W/l-size.rpol" 'too large (limit 16 MiB)'
+rm -f "$W/l-size.rpol"
+
+# JSON line limits: each bad line is its own bad_input record, and the line
+# after it decides as usual.
+{
+  printf '{"id":1,"pad":"%s"}\n' "$(rep 70000 a)"
+  printf '%s\n' "$GOOD"
+  printf '{"id":3,"pad":"%s"}\n' "$(rep 1100 "$(rep 1000 b)")"
+  printf '%s\n' "$GOOD"
+  printf '{"id":5,"deep":%s1%s}\n' "$(rep 64 '[')" "$(rep 64 ']')"
+  printf '%s\n' "$GOOD"
+  printf '%s,"deep":%s1%s}\n' "${GOOD%\}}" "$(rep 63 '[')" "$(rep 63 ']')"
+} >"$W/l-json.jsonl"
+"$RPOLC" eval "$W/p.so" "$W/l-json.jsonl" >"$W/l-json.out" 2>"$W/err"
+check_line() { # N PATTERN NAME
+  if sed -n "$1p" "$W/l-json.out" | grep -q -- "$2"; then ok "limit: $3"
+  else notok "limit: $3" "$(sed -n "$1p" "$W/l-json.out" | head -c 300)"; fi
+}
+check_line 1 'a string longer than 65536 bytes' "JSON string length"
+check_line 3 'line too long: 1100[0-9]* bytes, the limit is 1048576' "JSON line length"
+check_line 5 'nested deeper than 64 levels' "JSON nesting depth"
+check_line 7 '"verdict":"allow"' "JSON nesting of 64 levels is accepted"
+if [ "$(grep -c '"verdict":"allow"' "$W/l-json.out")" -eq 4 ] &&
+   [ "$(wc -l <"$W/l-json.out")" -eq 7 ]; then
+  ok "limit: lines past a limit do not stop the stream"
+else
+  notok "limit: lines past a limit do not stop the stream" "$(cut -c1-200 "$W/l-json.out")"
+fi
+
 # --- failed writes ------------------------------------------------------------
 if [ -w /dev/full ]; then
   for n in 1 100000; do
