@@ -4,8 +4,9 @@
 # tests/run.sh (make test); prints `ok NAME` / `not ok NAME` lines.
 #
 #   HARDEN_LINES   lines of the long stream (default 1000000)
-#   RELOAD_ARGS    arguments of the hot-reload stress run (default small:
-#                  make test-tsan runs it full size)
+#   RELOAD_ARGS    arguments of the hot-reload stress run (default: the
+#                  full size of issue 7, 8 threads x 1,000,000 lines and
+#                  1,000 swaps; make test-tsan runs it under TSan)
 set -u
 BUILD=${BUILD:-build}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -298,7 +299,7 @@ if [ -x "$ROOT/$BUILD/stress-reload" ]; then
     "$RPOLC" build "$W/v$v.rpol" -o "$W/v$v.so" >/dev/null 2>&1
   done
   # shellcheck disable=SC2086
-  "$ROOT/$BUILD/stress-reload" ${RELOAD_ARGS:--t 8 -n 20000 -s 200} \
+  "$ROOT/$BUILD/stress-reload" ${RELOAD_ARGS:--t 8 -n 1000000 -s 1000} \
     "$W/v1.so" "$W/v2.so" "$W/v3.so" 2>&1 |
     sed 's/^ok reload/ok hardening reload/; s/^not ok reload/not ok hardening reload/'
 else
