@@ -59,6 +59,7 @@ struct opts {
   int shrink;
   int inject;           /* self-check: corrupt the JIT's records */
   const char *emit_dir; /* --emit-policy: also copy the unit here */
+  const char *lines;    /* decide these lines instead of generated ones */
 };
 
 static struct opts O;
@@ -669,8 +670,25 @@ static int check_policy(const char *path, long n, uint64_t seed,
   for (int k = 0; k < NENGINES; k++)
     outbuf_fit(&outs[k], 4096);
   long mismatches = 0;
+  FILE *given = NULL;
+  if (O.lines && !(given = fopen(O.lines, "r")))
+    printf("# cannot read %s: %s\n", O.lines, strerror(errno));
+  char *gline = NULL;
+  size_t gcap = 0;
   for (long i = 1; i <= n; i++) {
-    dt_igen_line(g, &r, &l);
+    if (given) {
+      /* --lines FILE: its lines as they are (no shrinking: they are not
+       * fields the generator knows). */
+      ssize_t got = getline(&gline, &gcap, given);
+      if (got < 0)
+        break;
+      while (got > 0 && gline[got - 1] == '\n')
+        gline[--got] = 0;
+      dt_line_free(&l);
+      l.raw = dt_strdup(gline);
+    } else {
+      dt_igen_line(g, &r, &l);
+    }
     dt_line_json(&l, &json);
     if (!run_line(e, json.p, json.n, i, outs))
       continue;
@@ -711,6 +729,9 @@ static int check_policy(const char *path, long n, uint64_t seed,
     keep_case(label, path, is_random, json.p, outs);
     status = C_MISMATCH;
   }
+  if (given)
+    fclose(given);
+  free(gline);
   if (mismatches)
     printf("# %ld of %ld lines differ in %s\n", mismatches, n, path);
   if (O.verbose)
@@ -940,12 +961,15 @@ static void usage(FILE *out)
     "  --inject-fault      self-check: alter the JIT's record of every\n"
     "                      final-sale line (must be found and shrunk)\n"
     "  --emit-policy K     print random policy K for the seed and exit\n"
-    "  --emit-inputs N     print N generated lines for PATH and exit\n"
+    "  --emit-inputs N     print N generated lines for PATH (or, without\n"
+    "                      PATH, for random unit --random-from K) and exit\n"
     "  --emit-dir DIR      with --emit-policy: also copy the unit to DIR\n"
+    "  --lines FILE        decide the lines of FILE instead of generated\n"
+    "                      ones (at most --inputs of them)\n"
     "  -v                  timings and engine details\n");
 }
 
-static int emit_inputs(const char *path)
+static int emit_inputs(const char *path, uint64_t seed)
 {
   struct session s;
   session_init(&s);
@@ -960,7 +984,7 @@ static int emit_inputs(const char *path)
   dt_iso_load(&iso, &s);
   struct dt_igen *g = dt_igen_new(&s, &iso, u.progs, u.nprogs);
   struct dt_rng r;
-  dt_rng_seed(&r, path_seed(path));
+  dt_rng_seed(&r, seed);
   struct dt_line l;
   memset(&l, 0, sizeof l);
   struct dt_buf json = { 0 };
@@ -1016,6 +1040,7 @@ int main(int argc, char **argv)
     else if (ARG("--emit-policy")) O.emit_policy = atoi(v);
     else if (ARG("--emit-inputs")) O.emit_inputs = atol(v);
     else if (ARG("--emit-dir")) O.emit_dir = v;
+    else if (ARG("--lines")) O.lines = v;
     else if (strcmp(a, "--no-fork") == 0) O.fork = 0;
     else if (strcmp(a, "--no-shrink") == 0) O.shrink = 0;
     else if (strcmp(a, "--inject-fault") == 0) O.inject = 1;
@@ -1058,9 +1083,20 @@ int main(int argc, char **argv)
     rm_tree(dir);
     free(dir);
     free(path);
+  } else if (O.emit_inputs > 0 && npaths == 0) {
+    /* The lines of random unit --random-from K, as a run decides them;
+     * the unit is left in --emit-dir (or the temporary directory). */
+    char *dir = NULL;
+    char *path = write_random_unit(O.random_from, &iso, &dir);
+    if (path) {
+      rc |= emit_inputs(path, dt_mix(random_seed(O.random_from), 1));
+      fprintf(stderr, "difftest: unit %d is %s\n", O.random_from, path);
+    }
+    free(dir);
+    free(path);
   } else if (O.emit_inputs > 0) {
     for (int i = 0; i < npaths; i++)
-      rc |= emit_inputs(paths[i]);
+      rc |= emit_inputs(paths[i], path_seed(paths[i]));
   } else {
     printf("# difftest: seed %" PRIu64 ", engines", O.seed);
     for (int k = 0; k < NENGINES; k++)

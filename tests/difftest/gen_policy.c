@@ -919,6 +919,22 @@ static char *gen_plain(struct pg *g, struct gty t, int flags, int depth)
 
 static char *gen_setexpr(struct pg *g, struct gty t, int flags, int depth)
 {
+  if (chance(g, 6)) {
+    /* A long chain of unions and differences: every intermediate set
+     * needs scratch memory if an engine builds it. */
+    char *x = leaf(g, t, flags, 0);
+    struct dt_buf b = { 0 };
+    dt_buf_printf(&b, "(%s", x);
+    int n = 4 + pick(g, 20);
+    for (int i = 0; i < n; i++) {
+      char *y = chance(g, 70) ? dt_strdup(x) : leaf(g, t, 0, 0);
+      dt_buf_printf(&b, " %s %s", chance(g, 75) ? "+" : "-", y);
+      free(y);
+    }
+    dt_buf_puts(&b, ")");
+    free(x);
+    return b.p;
+  }
   switch (pick(g, 5)) {
   case 0: return bin(g, "(%s + %s)", t, flags, t, 0, depth);
   case 1: return bin(g, "(%s - %s)", t, flags, t, 0, depth);
