@@ -1151,14 +1151,61 @@ static void emit_members(struct fmt *f, const struct decl *d)
   close_block(f, close_of(d), 0);
 }
 
-static void emit_assigns(struct fmt *f, const char *kw,
-                         const struct assign *as, int n)
+/* The offset of the next token at or after `off`: white space, comments
+ * and (`parens`) the closing parentheses around the end of an expression,
+ * which its span leaves out, are skipped.  Only the braces and keywords of
+ * `given` and `expect` are found this way, since the tree does not locate
+ * them: comments stay inside or outside those blocks as written. */
+static uint32_t next_token(const struct fmt *f, uint32_t off, int parens)
 {
-  if (n == 0)
+  const char *t = f->src->text;
+
+  while (off < f->src->len) {
+    char c = t[off];
+
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n' ||
+        (parens && c == ')'))
+      off++;
+    else if (c == '#')
+      while (off < f->src->len && t[off] != '\n')
+        off++;
+    else
+      break;
+  }
+  return off;
+}
+
+static int text_at(const struct fmt *f, uint32_t off, const char *w)
+{
+  size_t n = strlen(w);
+
+  return off + n <= f->src->len && memcmp(f->src->text + off, w, n) == 0;
+}
+
+/* `given { ... }` or `expect { ... }` of a test; `*at` is where its
+ * keyword should stand in the source (0: unknown), and is moved past the
+ * block. */
+static void emit_assigns(struct fmt *f, const char *kw,
+                         const struct assign *as, int n, uint32_t *at)
+{
+  uint32_t kwoff = *at && text_at(f, *at, kw) ? *at : 0, close;
+
+  if (n == 0) {
+    /* An empty block is left out; its comments go with what follows. */
+    if (kwoff) {
+      uint32_t p = next_token(f, kwoff + (uint32_t)strlen(kw), 0);
+
+      p = text_at(f, p, "{") ? next_token(f, p + 1, 0) : p;
+      if (text_at(f, p, "}"))
+        *at = next_token(f, p + 1, 0);
+    }
     return;
-  anchor(f, as[0].target_span.start, 2);
+  }
+  anchor(f, kwoff ? kwoff : as[0].target_span.start, 2);
   pad(f, 2);
   put(f, kw);
+  if (kwoff)
+    mark(f, kwoff + (uint32_t)strlen(kw));
   open_block(f);
   for (int i = 0; i < n; i++) {
     anchor(f, as[i].target_span.start, 4);
@@ -1169,8 +1216,16 @@ static void emit_assigns(struct fmt *f, const char *kw,
     emit_value(f, as[i].value, 4);
     newline(f);
   }
+  close = next_token(f, as[n - 1].value->span.end, 1);
+  *at = 0;
+  if (text_at(f, close, "}")) {
+    anchor(f, close, 4);
+    *at = next_token(f, close + 1, 0);
+  }
   pad(f, 2);
   put(f, "}");
+  if (*at)
+    mark(f, close + 1);
   newline(f);
 }
 
@@ -1207,6 +1262,7 @@ static void emit_table(struct fmt *f, const struct decl *d)
 static void emit_decl(struct fmt *f, const struct decl *d)
 {
   int i;
+  uint32_t at;
 
   anchor(f, d->span.start, 0);
   switch (d->kind) {
@@ -1322,8 +1378,10 @@ static void emit_decl(struct fmt *f, const struct decl *d)
     put_str(f, d->u.test.title);
     mark(f, d->name_span.end);
     open_block(f);
-    emit_assigns(f, "given", d->u.test.given, d->u.test.ngiven);
-    emit_assigns(f, "expect", d->u.test.expect, d->u.test.nexpect);
+    at = next_token(f, d->name_span.end, 0);
+    at = text_at(f, at, "{") ? next_token(f, at + 1, 0) : 0;
+    emit_assigns(f, "given", d->u.test.given, d->u.test.ngiven, &at);
+    emit_assigns(f, "expect", d->u.test.expect, d->u.test.nexpect, &at);
     close_block(f, close_of(d), 0);
     break;
   case D_TABLE:
