@@ -75,6 +75,57 @@ static char *comments_of(struct fx *x, const struct file *f)
   return out;
 }
 
+/* The text without its empty lines (blank lines are the one piece of the
+ * author's layout that formatting keeps). */
+static char *squeeze(const char *s)
+{
+  char *out = malloc(strlen(s) + 1), *o = out;
+
+  assert_non_null(out);
+  for (const char *p = s; *p; p++)
+    if (!(*p == '\n' && (p == s || p[-1] == '\n')))
+      *o++ = *p;
+  *o = '\0';
+  return out;
+}
+
+/* Layout independence: the file without comments (blanked out in place)
+ * and the same program printed fully parenthesised on long lines format
+ * alike, blank lines aside. */
+static void check_layout(struct fx *x, const char *name, const char *text,
+                         size_t len, const struct file *f,
+                         enum file_kind hint)
+{
+  char *plain = arena_strndup(&x->a, text, len), *tree, *a, *b, *sa, *sb;
+  size_t tn, an, bn;
+  struct file *g, *h;
+
+  for (int i = 0; i < f->comments.len; i++) {
+    const struct comment *c = f->comments.items[i];
+
+    /* Offsets are into the source text, which skips a leading BOM. */
+    size_t skip = len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+
+    memset(plain + skip + c->span.start, ' ', c->span.end - c->span.start);
+  }
+  tree = fmt_file_tree(&x->a, f, &tn);
+  g = parse(x, name, plain, len, hint);
+  h = parse(x, name, tree, tn, hint);
+  assert_int_equal(g->syntax_errors, 0);
+  assert_int_equal(h->syntax_errors, 0);
+  a = fmt_file(&x->a, g, &an);
+  b = fmt_file(&x->a, h, &bn);
+  sa = squeeze(a);
+  sb = squeeze(b);
+  if (strcmp(sa, sb) != 0) {
+    print_error("%s: two layouts format differently:\n--- plain\n%s\n"
+                "--- from the tree\n%s\n", name, a, b);
+    fail();
+  }
+  free(sa);
+  free(sb);
+}
+
 /* Formats text and checks the three properties; returns the output
  * (malloc'd), or NULL when text does not parse. */
 static char *check_one(const char *name, const char *text, size_t len,
@@ -109,6 +160,7 @@ static char *check_one(const char *name, const char *text, size_t len,
                 out, again);
     fail();
   }
+  check_layout(x, name, text, len, f, hint);
   res = strdup(out);
   fx_free(x);
   return res;
