@@ -1,11 +1,13 @@
 /* test_fmt.c: the formatter (compiler/fmt.c).
  *
- * Three properties, on tables and on every .rpol file of the repository:
+ * On every .rpol file of the repository, and on every table row:
  * formatting keeps the syntax tree (compared through fmt_file_tree, which
- * parenthesises every compound expression), keeps every comment, and is
- * idempotent.  Tables give the exact output for precedence (minimal
- * parentheses) and show that different layouts of one program format to
- * the same text.  Run from the repository root (tests/run.sh does).
+ * parenthesises every compound expression), keeps every comment, is
+ * idempotent, and does not depend on the layout (the file with its
+ * comments blanked out and its fully parenthesised one-line print format
+ * alike).  Tables give the exact output for precedence (minimal
+ * parentheses) and for several layouts of one program.  Run from the
+ * repository root (tests/run.sh does).
  */
 #include <glob.h>
 #include <setjmp.h>
