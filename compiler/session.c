@@ -3,7 +3,13 @@
  * Files are cached by the path text they were reached by, so a module used
  * by several files is parsed once and its declarations are the same nodes
  * for every user: sema relies on that to make a second `use` harmless.
+ * `lib/a.rpol` and `lib/sub/../a.rpol` are one module too (§2: importing
+ * the same module twice is harmless), so a miss on the text is looked up
+ * again by canonical path; the file keeps the spelling it was first
+ * reached by, which is where its locations point.
  */
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "parse.h"
@@ -46,17 +52,42 @@ static struct file *cache_find(struct session *s, const char *path)
   return NULL;
 }
 
-static void cache_add(struct session *s, struct file *f)
+static struct file *cache_find_real(struct session *s, const char *real)
+{
+  for (int i = 0; real && i < s->ncache; i++)
+    if (s->cache_real[i] && strcmp(s->cache_real[i], real) == 0)
+      return s->cache[i];
+  return NULL;
+}
+
+static void cache_add(struct session *s, struct file *f, const char *real)
 {
   if (s->ncache == s->capcache) {
     int cap = s->capcache ? s->capcache * 2 : 16;
     struct file **n = arena_alloc(&s->arena, sizeof *n * cap);
-    if (s->ncache)
+    const char **r = arena_alloc(&s->arena, sizeof *r * cap);
+    if (s->ncache) {
       memcpy(n, s->cache, sizeof *n * s->ncache);
+      memcpy(r, s->cache_real, sizeof *r * s->ncache);
+    }
     s->cache = n;
+    s->cache_real = r;
     s->capcache = cap;
   }
+  s->cache_real[s->ncache] = real;
   s->cache[s->ncache++] = f;
+}
+
+/* The canonical path of `path` in the session's arena, or NULL when it
+ * cannot be resolved (the load then reports why). */
+static const char *canonical(struct session *s, const char *path)
+{
+  char *r = realpath(path, NULL);
+  if (!r)
+    return NULL;
+  const char *copy = arena_strdup(&s->arena, r);
+  free(r);
+  return copy;
 }
 
 struct file *session_file(struct session *s, const char *path,
@@ -64,6 +95,10 @@ struct file *session_file(struct session *s, const char *path,
                           int has_from)
 {
   struct file *f = cache_find(s, path);
+  if (f)
+    return f;
+  const char *real = canonical(s, path);
+  f = cache_find_real(s, real);
   if (f)
     return f;
   const char *err = NULL;
@@ -78,7 +113,7 @@ struct file *session_file(struct session *s, const char *path,
     return NULL;
   }
   f = parse_file(&s->arena, &s->diags, src, hint);
-  cache_add(s, f);
+  cache_add(s, f, real);
   return f;
 }
 

@@ -21,6 +21,7 @@ struct session {
   int nprelude;
   struct file **cache;            /* every file parsed, by source path */
   int ncache, capcache;
+  const char **cache_real;        /* cache[i]'s canonical path, or NULL */
 };
 
 /* Embedded prelude sources (generated: build/prelude.c). */
@@ -38,7 +39,8 @@ void session_free(struct session *s);
 /* Parses the prelude into s->prelude (idempotent). */
 void session_load_prelude(struct session *s);
 
-/* Parses `path` once (cached by path text).  Returns NULL and reports an
+/* Parses `path` once (cached by path text, and by the file it names:
+ * two spellings of one module's path give the same file).  Returns NULL and reports an
  * error at `from` (has_from) or without a span when the file is
  * unreadable. */
 struct file *session_file(struct session *s, const char *path,
