@@ -1916,9 +1916,88 @@ int sema_check_module(struct session *s, struct file *module)
 
 /* ------------------------------------------------------------- bundles */
 
-int sema_check_bundle(struct session *s, struct program **programs, int n)
+static const char *extern_type_word(const struct type *t)
+{
+  if (!t)
+    return "?";
+  switch (t->kind) {
+  case TY_BOOL: return "bool";
+  case TY_INT: return "int";
+  case TY_DATE: return "date";
+  case TY_STRING: return "string";
+  default: return "?";
+  }
+}
+
+static int same_extern_sig(const struct decl *a, const struct decl *b)
+{
+  if (a->u.fn.nparams != b->u.fn.nparams || !a->u.fn.result ||
+      !b->u.fn.result || a->u.fn.result->kind != b->u.fn.result->kind)
+    return 0;
+  for (int k = 0; k < a->u.fn.nparams; k++)
+    if (!a->u.fn.params[k].type || !b->u.fn.params[k].type ||
+        a->u.fn.params[k].type->kind != b->u.fn.params[k].type->kind)
+      return 0;
+  return 1;
+}
+
+static const char *extern_sig_text(struct session *s, const struct decl *d)
+{
+  char buf[256];
+  size_t l = 0;
+  buf[0] = 0;
+  for (int k = 0; k < d->u.fn.nparams && l < sizeof buf - 16; k++)
+    l += snprintf(buf + l, sizeof buf - l, "%s%s", k ? ", " : "",
+                  extern_type_word(d->u.fn.params[k].type));
+  return arena_printf(&s->arena, "(%s) -> %s", buf,
+                      extern_type_word(d->u.fn.result));
+}
+
+/* The host binds one function per extern name for the whole bundle
+ * (§9), so every policy must declare a name with one signature: a
+ * function called with the wrong one would crash the host. */
+static int check_bundle_externs(struct session *s, struct program **programs,
+                                int n)
 {
   int bad = 0;
+  for (int i = 0; i < n; i++) {
+    struct program *p = programs[i];
+    if (!p || !p->policy)
+      continue;
+    for (int x = 0; x < p->nexterns; x++) {
+      const struct decl *d = p->externs[x];
+      const struct decl *clash = NULL;
+      const struct program *owner = NULL;
+      for (int j = 0; j < i && !clash; j++) {
+        const struct program *q = programs[j];
+        if (!q || !q->policy)
+          continue;
+        for (int y = 0; y < q->nexterns && !clash; y++) {
+          const struct decl *e = q->externs[y];
+          if (e->name && d->name && strcmp(e->name, d->name) == 0 &&
+              !same_extern_sig(d, e)) {
+            clash = e;
+            owner = q;
+          }
+        }
+      }
+      if (!clash)
+        continue;
+      diag_error(&s->diags, d->span, "extern '%s' is declared as %s here "
+                 "but as %s in policy '%s' (%s); a bundle binds one "
+                 "function per extern name", d->name,
+                 extern_sig_text(s, d), extern_sig_text(s, clash),
+                 owner->policy->name ? owner->policy->name : "?",
+                 source_loc(&s->sources, clash->span));
+      bad = 1;
+    }
+  }
+  return bad;
+}
+
+int sema_check_bundle(struct session *s, struct program **programs, int n)
+{
+  int bad = check_bundle_externs(s, programs, n);
   struct program *fallback = NULL;
   for (int i = 0; i < n; i++) {
     struct program *p = programs[i];
