@@ -1082,18 +1082,47 @@ static void emit_cases(struct fmt *f, struct case_ **cases, int n, int ind)
   }
 }
 
-static void emit_params(struct fmt *f, const struct decl *d)
+/* `(a: int, b: money) -> T`; when that and what follows (`tail`) does
+ * not fit, one parameter per line, as the arguments of a long call. */
+static void emit_params(struct fmt *f, const struct decl *d, int tail)
 {
+  int n = d->u.fn.nparams, w = f->col + 5, i;
+  const char **ps = arena_alloc(f->a, sizeof *ps * (size_t)(n + 1));
+  struct sb r = {.a = f->a};
+
+  type_text(&r, d->u.fn.result_texpr);
+  w += width(sb_str(&r)) + tail;
+  for (i = 0; i < n; i++) {
+    struct sb b = {.a = f->a};
+
+    sb_puts(&b, d->u.fn.params[i].name);
+    sb_puts(&b, ": ");
+    type_text(&b, d->u.fn.params[i].texpr);
+    ps[i] = sb_str(&b);
+    w += width(ps[i]) + (i ? 2 : 0);
+  }
   put(f, "(");
-  for (int i = 0; i < d->u.fn.nparams; i++) {
-    if (i)
-      put(f, ", ");
-    put(f, d->u.fn.params[i].name);
-    put(f, ": ");
-    put_type(f, d->u.fn.params[i].texpr);
+  if (w <= f->width || n == 0) {
+    for (i = 0; i < n; i++) {
+      if (i)
+        put(f, ", ");
+      put(f, ps[i]);
+    }
+  } else {
+    newline(f);
+    for (i = 0; i < n; i++) {
+      anchor(f, d->u.fn.params[i].span.start, 2);
+      pad(f, 2);
+      put(f, ps[i]);
+      if (i < n - 1)
+        put(f, ",");
+      mark(f, d->u.fn.params[i].texpr ? d->u.fn.params[i].texpr->span.end
+                                      : d->u.fn.params[i].span.end);
+      newline(f);
+    }
   }
   put(f, ") -> ");
-  put_type(f, d->u.fn.result_texpr);
+  put_sb(f, &r);
   mark(f, d->u.fn.result_texpr ? d->u.fn.result_texpr->span.end
                                : d->name_span.end);
 }
@@ -1291,7 +1320,8 @@ static void emit_decl(struct fmt *f, const struct decl *d)
   case D_EXTERN:
     put(f, d->kind == D_FN ? "fn " : "extern fn ");
     put(f, d->name);
-    emit_params(f, d);
+    mark(f, d->name_span.end);
+    emit_params(f, d, d->kind == D_EXTERN ? 0 : 2);
     if (d->kind == D_EXTERN) {
       newline(f);
     } else if (d->u.fn.body) {
