@@ -118,30 +118,8 @@ void diag_error_nospan(struct diag_list *d, const char *fmt, ...)
  * "one column" as source_linecol (an invalid byte is one column). */
 static size_t diag_cp_len(const unsigned char *t, size_t len, size_t i)
 {
-  unsigned c = t[i];
-  size_t n, k;
-  unsigned lo = 0x80, hi = 0xBF;
-
-  if (c < 0x80)
-    return 1;
-  if (c >= 0xC2 && c <= 0xDF)
-    n = 2;
-  else if (c >= 0xE0 && c <= 0xEF) {
-    n = 3;
-    lo = c == 0xE0 ? 0xA0 : 0x80;
-    hi = c == 0xED ? 0x9F : 0xBF;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    n = 4;
-    lo = c == 0xF0 ? 0x90 : 0x80;
-    hi = c == 0xF4 ? 0x8F : 0xBF;
-  } else
-    return 1;
-  if (len - i < n || t[i + 1] < lo || t[i + 1] > hi)
-    return 1;
-  for (k = 2; k < n; k++)
-    if (t[i + k] < 0x80 || t[i + k] > 0xBF)
-      return 1;
-  return n;
+  size_t n = source_utf8_len(t, len, i);
+  return n ? n : 1;
 }
 
 /* Byte offset within `line` of code point number `cp` (0-based). */

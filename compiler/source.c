@@ -32,7 +32,7 @@ void source_set_init(struct source_set *s, struct arena *a)
 /* Length of the valid UTF-8 sequence at t[i], or 0 if the byte there does
  * not start one (overlong forms, surrogates and values past U+10FFFF are
  * invalid).  NUL counts as valid here; callers check it separately. */
-static size_t utf8_seq(const unsigned char *t, size_t len, size_t i)
+size_t source_utf8_len(const unsigned char *t, size_t len, size_t i)
 {
   unsigned c = t[i];
   size_t n, k;
@@ -82,7 +82,7 @@ static void source_validate(struct source *src, struct diag_list *diags)
       i++;
       continue;
     }
-    n = utf8_seq(t, src->len, i);
+    n = source_utf8_len(t, src->len, i);
     if (n == 0) {
       sp.start = (uint32_t)i;
       sp.end = (uint32_t)i + 1;
@@ -270,7 +270,7 @@ void source_linecol(const struct source *src, uint32_t off, int *line,
   li = source_line_index(src, off);
   /* A valid sequence is one column, and so is each invalid byte. */
   for (i = src->line_start[li]; i < off;) {
-    size_t n = utf8_seq(t, src->len, i);
+    size_t n = source_utf8_len(t, src->len, i);
 
     i += n ? n : 1;
     c++;

@@ -59,6 +59,10 @@ void source_linecol(const struct source *src, uint32_t off, int *line,
 /* The text of 1-based line `line` without its newline; sets *len. */
 const char *source_line(const struct source *src, int line, size_t *len);
 
+/* Length of the valid UTF-8 sequence at t[i], or 0 if none starts there
+ * (overlong forms, surrogates and values past U+10FFFF are invalid). */
+size_t source_utf8_len(const unsigned char *t, size_t len, size_t i);
+
 /* "file:line:col" for the start of a span, allocated in the arena. */
 const char *source_loc(const struct source_set *s, struct span sp);
 
