@@ -290,6 +290,6 @@ fuzz:
 	@rm -rf $(FUZZ_BUILD)/seeds-$(T) && mkdir -p $(FUZZ_BUILD)/corpus-$(T)
 	bash tests/fuzz/seeds.sh $(T) $(FUZZ_BUILD)/seeds-$(T)
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
-	  $(FUZZ_BUILD)/libfuzzer-$(T) -max_total_time=$(S) -timeout=20 -rss_limit_mb=4096 \
+	  $(FUZZ_BUILD)/libfuzzer-$(T) -max_total_time=$(S) -timeout=60 -rss_limit_mb=4096 \
 	  -max_len=65536 -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/crash-$(T)- \
 	  $(FUZZ_BUILD)/corpus-$(T) $(FUZZ_BUILD)/seeds-$(T)

@@ -15,6 +15,9 @@
 #include "rpol.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+/* Optional one-time setup, outside libFuzzer's per-input timeout (the
+ * JIT compile of a bundle takes seconds under the sanitizers). */
+int LLVMFuzzerInitialize(int *argc, char ***argv) __attribute__((weak));
 
 /* The policy the json and diff targets decide with: $RPOL_FUZZ_POLICY,
  * else a bundle of the repository (targets run from its root). */

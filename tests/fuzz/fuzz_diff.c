@@ -28,7 +28,7 @@ static struct {
   struct dt_buf json;
 } F;
 
-static void init(void)
+int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
   const char *path = fuzz_policy_path();
   struct driver_unit u;
@@ -46,6 +46,9 @@ static void init(void)
     FUZZ_FAIL("cannot load %s", path);
   dt_iso_load(&F.iso, &F.s);
   F.g = dt_igen_new(&F.s, &F.iso, u.progs, u.nprogs);
+  (void)argc;
+  (void)argv;
+  return 0;
 }
 
 /* The record of one engine for the line, into buf. */
@@ -67,8 +70,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   const char *line = (const char *)data + 1;
   size_t len = size ? size - 1 : 0, n[NENG];
 
-  if (!F.rt)
-    init();
   if (size > 0 && (data[0] & 1)) {
     struct dt_rng r;
     uint64_t seed = 0;

@@ -9,23 +9,29 @@
 #include "fuzz.h"
 #include "engine.h"
 
+static rpol_runtime *rt;
+static rpol_policy *p;
+static rpol_input *in;
+static rpol_decision *d;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+  (void)argc;
+  (void)argv;
+  if (rpol_runtime_new(&rt, NULL, NULL) != RPOL_OK ||
+      engine_compile(rt, fuzz_policy_path(), ENGINE_JIT, stderr, &p) !=
+          RPOL_OK ||
+      rpol_input_new(p, &in) != RPOL_OK ||
+      rpol_decision_new(p, &d) != RPOL_OK)
+    FUZZ_FAIL("cannot open %s", fuzz_policy_path());
+  return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-  static rpol_runtime *rt;
-  static rpol_policy *p;
-  static rpol_input *in;
-  static rpol_decision *d;
   static char buf[1 << 16], small[16];
   size_t n, m;
 
-  if (!rt) {
-    if (rpol_runtime_new(&rt, NULL, NULL) != RPOL_OK ||
-        engine_compile(rt, fuzz_policy_path(), ENGINE_JIT, stderr, &p) !=
-            RPOL_OK ||
-        rpol_input_new(p, &in) != RPOL_OK ||
-        rpol_decision_new(p, &d) != RPOL_OK)
-      FUZZ_FAIL("cannot open %s", fuzz_policy_path());
-  }
   rpol_status st = rpol_input_decode(in, (const char *)data, size);
   if (st == RPOL_OK)
     st = rpol_decide(p, in, d);

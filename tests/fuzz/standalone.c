@@ -68,6 +68,8 @@ static void run_path(const char *path)
 
 int main(int argc, char **argv)
 {
+  if (LLVMFuzzerInitialize)
+    LLVMFuzzerInitialize(&argc, &argv);
   for (int i = 1; i < argc; i++)
     run_path(argv[i]);
   printf("ran %ld inputs\n", ran);
