@@ -14,6 +14,8 @@ rpolc eval --bogus ok.rpol ok.jsonl; st eval bad flag
 rpolc eval --locale; st eval flag without value
 rpolc eval testrun.rpol ok.jsonl; st eval error record
 echo '' | rpolc eval ok.rpol; st eval bad_input record
+rpolc eval --extern-lib ./nope.so ok.rpol ok.jsonl; st eval extern lib missing
+rpolc test --extern-lib ./nope.so ok.rpol; st test extern lib missing
 rpolc build ok.rpol; st build without -o
 rpolc build mod.rpol -o "$WORK/m.so"; st build module
 rpolc fmt --check ok.rpol; st fmt check unformatted
