@@ -19,21 +19,6 @@ enum {
   S_QUANTITY = 17, S_CONDITION = 18, S_FINAL_SALE = 19, S_REQ_DATE = 21,
   S_REASON = 22, S_PREFERRED = 23, S_METHOD = 24
 };
-static const struct {
-  int slot;
-  const char *path;
-} slots[] = {
-  {S_COUNTRY, "customer.country"}, {S_TIER, "customer.tier"},
-  {S_RETURNS_90D, "customer.returns_90d"}, {S_CURRENCY, "order.currency"},
-  {S_PAYMENT, "order.payment_method"}, {S_DELIVERED, "order.delivered_at"},
-  {S_SHIPPING_PAID, "order.shipping_paid"},
-  {S_DUTIES_PAID, "order.duties_paid"}, {S_INCOTERM, "order.incoterm"},
-  {S_CATEGORY, "item.category"}, {S_PRICE, "item.price"},
-  {S_DISCOUNT, "item.discount"}, {S_QUANTITY, "item.quantity"},
-  {S_CONDITION, "item.condition"}, {S_FINAL_SALE, "item.final_sale"},
-  {S_REQ_DATE, "request.date"}, {S_REASON, "request.reason"},
-  {S_PREFERRED, "request.preferred_refund"}, {S_METHOD, "request.method"},
-};
 
 /* Standard enum members (§4 order). */
 enum { VIP = 1 };
@@ -66,7 +51,7 @@ static const unsigned hygiene = BIT(C_HYGIENE) | BIT(C_BEAUTY);
 static const unsigned prepaid = BIT(PM_GIFT_CARD) | BIT(PM_STORE_CREDIT)
     | BIT(PM_COD);
 
-static const int64_t pow10[] = {1, 10, 100, 1000, 10000};
+static const int64_t major_unit[] = {1, 10, 100, 1000, 10000};
 
 static void mark(const char *codes, unsigned bit)
 {
@@ -77,6 +62,24 @@ static void mark(const char *codes, unsigned bit)
   }
 }
 
+/* The end-to-end program (e2e_handwritten.c) links without librpol. */
+#ifndef BENCH_STANDALONE
+static const struct {
+  int slot;
+  const char *path;
+} slots[] = {
+  {S_COUNTRY, "customer.country"}, {S_TIER, "customer.tier"},
+  {S_RETURNS_90D, "customer.returns_90d"}, {S_CURRENCY, "order.currency"},
+  {S_PAYMENT, "order.payment_method"}, {S_DELIVERED, "order.delivered_at"},
+  {S_SHIPPING_PAID, "order.shipping_paid"},
+  {S_DUTIES_PAID, "order.duties_paid"}, {S_INCOTERM, "order.incoterm"},
+  {S_CATEGORY, "item.category"}, {S_PRICE, "item.price"},
+  {S_DISCOUNT, "item.discount"}, {S_QUANTITY, "item.quantity"},
+  {S_CONDITION, "item.condition"}, {S_FINAL_SALE, "item.final_sale"},
+  {S_REQ_DATE, "request.date"}, {S_REASON, "request.reason"},
+  {S_PREFERRED, "request.preferred_refund"}, {S_METHOD, "request.method"},
+};
+
 int rpol_bench_init(const rpol_policy *p, char *msg, size_t cap)
 {
   for (size_t i = 0; i < sizeof slots / sizeof slots[0]; i++)
@@ -85,6 +88,13 @@ int rpol_bench_init(const rpol_policy *p, char *msg, size_t cap)
                slots[i].slot);
       return -1;
     }
+  rpol_bench_tables();
+  return 0;
+}
+#endif
+
+void rpol_bench_tables(void)
+{
   memset(region, 0, sizeof region);
   mark("AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT "
        "RO SK SI ES SE IS LI NO", EEA);
@@ -94,7 +104,6 @@ int rpol_bench_init(const rpol_policy *p, char *msg, size_t cap)
        "SG TH TW VN", APAC);
   mark("AE BH KW OM QA SA", GCC);
   mark("US CA", US_CA);
-  return 0;
 }
 
 static void put(struct rpol_result *res, int k, int kind, int64_t v,
@@ -155,7 +164,7 @@ int rpol_bench_eval(const struct rpol_slot *in, struct rpol_result *res,
   if (verdict == 2)
     return 0;
 
-  int64_t major = pow10[env->cur_exponent[cur]];
+  int64_t major = major_unit[env->cur_exponent[cur]];
   const struct rpol_slot *price = &in[S_PRICE], *disc = &in[S_DISCOUNT];
   int64_t line;
   if (price->cur != disc->cur)

@@ -19,6 +19,9 @@
  * with a message in msg. */
 int rpol_bench_init(const rpol_policy *p, char *msg, size_t cap);
 
+/* Fills the region tables (rpol_bench_init does it too). */
+void rpol_bench_tables(void);
+
 /* The evaluator. */
 int rpol_bench_eval(const struct rpol_slot *in, struct rpol_result *res,
                     const struct rpol_env *env);

@@ -76,10 +76,11 @@ static int parse_opts(const char *cmd, int argc, char **argv,
 }
 
 /* Opens the policy and binds externs; prints why on failure. */
-static int open_policy(const char *cmd, const struct eval_opts *o,
-                       rpol_runtime **rt, rpol_policy **p)
+static int open_policy_with(const char *cmd, const struct eval_opts *o,
+                            rpol_alloc_fn f, rpol_runtime **rt,
+                            rpol_policy **p)
 {
-  if (rpol_runtime_new(rt, NULL, NULL) != RPOL_OK) {
+  if (rpol_runtime_new(rt, f, NULL) != RPOL_OK) {
     fprintf(stderr, "rpolc %s: error: out of memory\n", cmd);
     return 2;
   }
@@ -95,6 +96,12 @@ static int open_policy(const char *cmd, const struct eval_opts *o,
     }
   }
   return 0;
+}
+
+static int open_policy(const char *cmd, const struct eval_opts *o,
+                       rpol_runtime **rt, rpol_policy **p)
+{
+  return open_policy_with(cmd, o, NULL, rt, p);
 }
 
 static FILE *open_input(const char *cmd, const char *path)
@@ -252,6 +259,35 @@ static int64_t read_counter(int fd)
   if (fd < 0 || read(fd, &v, sizeof v) != (ssize_t)sizeof v)
     return -1;
   return v;
+}
+
+/* The runtime's allocator in bench: the C library's, counted, so that the
+ * report can show the allocations made per decision (none). */
+static long bench_allocs;
+
+static void *bench_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+  (void)ud;
+  (void)osize;
+  if (nsize == 0) {
+    free(ptr);
+    return NULL;
+  }
+  bench_allocs++;
+  return realloc(ptr, nsize);
+}
+
+/* Resident memory of the process in KiB (Linux), -1 unknown. */
+static long rss_kib(void)
+{
+  FILE *f = fopen("/proc/self/statm", "r");
+  long pages = -1, res = -1;
+  if (!f)
+    return -1;
+  if (fscanf(f, "%ld %ld", &pages, &res) != 2)
+    res = -1;
+  fclose(f);
+  return res < 0 ? -1 : res * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
 /* One engine under test: a policy and the input lines decoded for it. */
@@ -416,7 +452,11 @@ int cmd_bench(int argc, char **argv)
   char **lines = NULL, *line = NULL;
   size_t *lens = NULL, linecap = 0;
   long nlines = 0, cap = 0, nins = 0;
-  int status = open_policy("bench", &o, &rt, &pol.p);
+  long rss0 = rss_kib();
+  double t_load = now_ns();
+  int status = open_policy_with("bench", &o, bench_alloc, &rt, &pol.p);
+  t_load = now_ns() - t_load;
+  long rss1 = rss_kib();
   if (status)
     goto done;
   if (o.baseline) {
@@ -467,11 +507,13 @@ int cmd_bench(int argc, char **argv)
                          : 1000;
   if (passes < 1)
     passes = 1;
+  long allocs0 = bench_allocs;
   for (long r = 0; r < o.repeat; r++) {
     pol.runs[r] = side_time(&pol, nins, passes);
     if (base.p)
       base.runs[r] = side_time(&base, nins, passes);
   }
+  long allocs = bench_allocs - allocs0;
   int fd = open_insn_counter();
   side_count(&pol, nins, fd);
   if (base.p)
@@ -492,12 +534,18 @@ int cmd_bench(int argc, char **argv)
   double med = pol.runs[o.repeat / 2];
   printf("policy: %s (%s)\n", o.policy,
          o.engine == ENGINE_INTERP ? "interpreter" : "compiled");
+  printf("load: %.1f ms (%s); resident memory +%ld KiB\n", t_load / 1e6,
+         o.engine == ENGINE_INTERP ? "check"
+         : strstr(o.policy, ".so") ? "dlopen and check" : "JIT compile",
+         rss0 >= 0 && rss1 >= 0 ? rss1 - rss0 : -1L);
   printf("inputs: %ld lines decoded (%ld bad_input skipped), %ld decide to "
          "an error\n", nins, nlines - nins, errors);
   printf("runs: %ld x %ld decisions; min %.1f ns, max %.1f ns\n", o.repeat,
          passes * nins, pol.runs[0], pol.runs[o.repeat - 1]);
   printf("%.1f ns per decision\n", med);
   printf("%.0f decisions per second\n", med > 0 ? 1e9 / med : 0.0);
+  printf("%ld heap allocations in %ld decisions\n", allocs,
+         o.repeat * passes * nins * (base.p ? 2 : 1));
   if (pol.insns >= 0)
     printf("%.1f instructions per decision\n", pol.insns);
   if (base.p) {
