@@ -293,3 +293,28 @@ fuzz:
 	  $(FUZZ_BUILD)/libfuzzer-$(T) -max_total_time=$(S) -timeout=60 -rss_limit_mb=4096 \
 	  -max_len=65536 -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/crash-$(T)- \
 	  $(FUZZ_BUILD)/corpus-$(T) $(FUZZ_BUILD)/seeds-$(T)
+
+# --- benchmarks (issue 6; bench/, docs/performance.md) -----------------------
+# `make bench` prints figures against the hand-written C baseline measured
+# in the same run (never part of `make test`: figures, not assertions).
+#   make bench EVAL_LINES=1000 E2E_LINES=1000000 SCALE="10 100 1000 10000"
+# `make bench-peers` times the same policy in Node.js rules engines
+# (bench/peers/, installed from npm on first use; skipped without node).
+
+BENCH_CFLAGS := -std=gnu11 $(WARN) -O2 -fPIC -Iruntime -Iruntime/include
+
+$(BUILD)/bench/handwritten.so: bench/handwritten.c bench/handwritten.h runtime/rpol_abi.h
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) -shared -o $@ $<
+
+$(BUILD)/bench/e2e-handwritten: bench/e2e_handwritten.c bench/handwritten.c bench/handwritten.h
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) -DBENCH_STANDALONE -o $@ bench/e2e_handwritten.c bench/handwritten.c -ljson-c
+
+.PHONY: bench-peers
+bench: all $(BUILD)/bench/handwritten.so $(BUILD)/bench/e2e-handwritten
+	@BUILD=$(BUILD) EVAL_LINES=$(or $(EVAL_LINES),1000) E2E_LINES=$(or $(E2E_LINES),200000) \
+	  SCALE="$(or $(SCALE),10 100 1000)" bash bench/run.sh
+
+bench-peers: all
+	@BUILD=$(BUILD) bash bench/peers/run.sh
