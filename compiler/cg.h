@@ -21,7 +21,9 @@
  * `ctx` for the default target (PIC, generic CPU).  Returns the module
  * (owned by the caller: dispose it, or hand it to the JIT), or NULL with
  * *err set to malloc'd text (free with free()): an internal compiler
- * error, never a user diagnostic. */
+ * error, never a user diagnostic.  Reads L's session and selects each
+ * program in it (sema_select_program), so calls on one session must not
+ * run concurrently; calls on different sessions may. */
 LLVMModuleRef cg_bundle(LLVMContextRef ctx, const struct layout *L,
                         const char *metadata, size_t metadata_len,
                         char **err);

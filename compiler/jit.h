@@ -16,7 +16,9 @@
  * On success returns 0 with *art pointing into JIT memory, valid until
  * (*release)(*release_ud) disposes of the JIT.  On failure returns -1 with
  * *err malloc'd text (free with free()); nothing needs releasing.
- * Thread-safe: each call has its own LLVM context and JIT. */
+ * Each call has its own LLVM context and JIT, so calls may run in
+ * parallel threads as long as they do not share a compile session (see
+ * cg_bundle). */
 int jit_compile(const struct layout *L, const char *metadata, size_t len,
                 const struct rpol_artifact **art, void (**release)(void *),
                 void **release_ud, char **err);

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -594,6 +595,73 @@ static void test_jit_direct(void **state)
   session_free(&s);
 }
 
+struct jit_job {
+  const char *path;
+  int rc;
+  char *err;
+};
+
+/* One compile session per thread: sessions are not shared between
+ * threads (code generation selects programs in its session). */
+static void *jit_thread(void *arg)
+{
+  struct jit_job *j = arg;
+  const struct rpol_artifact *art = NULL;
+  void (*release)(void *) = NULL;
+  void *ud = NULL;
+  struct session s;
+  struct driver_unit u;
+  struct layout L;
+  const char *md;
+  size_t mdlen;
+  int k;
+
+  session_init(&s);
+  memset(&u, 0, sizeof u);
+  if (driver_load(&s, j->path, 0, &u) != DRIVER_OK || s.diags.nerrors) {
+    j->rc = -3;
+    session_free(&s);
+    return NULL;
+  }
+  layout_init(&L, &s, u.progs, u.nprogs);
+  md = layout_metadata(&L, &mdlen);
+  for (k = 0; k < 3 && j->rc == 0; k++) {
+    j->rc = jit_compile(&L, md, mdlen, &art, &release, &ud, &j->err);
+    if (j->rc == 0) {
+      if (art->magic != RPOL_ARTIFACT_MAGIC || art->npolicies != 1 ||
+          art->metadata_len != mdlen)
+        j->rc = -2;
+      release(ud);
+    }
+  }
+  session_free(&s);
+  return NULL;
+}
+
+/* Compiles in several threads at once: the native target is set up once,
+ * and each compilation owns its LLVM context and JIT. */
+static void test_jit_threads(void **state)
+{
+  const char *path = write_file("shop.rpol", shop_src);
+  struct jit_job jobs[3];
+  pthread_t t[3];
+  int i;
+
+  (void)state;
+  for (i = 0; i < 3; i++) {
+    jobs[i].path = path;
+    jobs[i].rc = 0;
+    jobs[i].err = NULL;
+    assert_int_equal(pthread_create(&t[i], NULL, jit_thread, &jobs[i]), 0);
+  }
+  for (i = 0; i < 3; i++) {
+    assert_int_equal(pthread_join(t[i], NULL), 0);
+    if (jobs[i].rc != 0)
+      fail_msg("thread %d: %d %s", i, jobs[i].rc,
+               jobs[i].err ? jobs[i].err : "");
+  }
+}
+
 /* A bundle: two routed policies in one module. */
 static void test_bundle(void **state)
 {
@@ -759,6 +827,7 @@ int main(void)
     cmocka_unit_test(test_bundle),
     cmocka_unit_test(test_bundle_shared_module),
     cmocka_unit_test(test_jit_direct),
+    cmocka_unit_test(test_jit_threads),
     cmocka_unit_test(test_aot_so),
     cmocka_unit_test(test_emit_kinds),
   };
