@@ -827,8 +827,12 @@ static int64_t gen_date_days(struct dt_rng *r, const struct hints *fh,
     const struct hint *h = pick_hint(r, dt_chance(r, 50)
                                             ? fh : &g->pool[P_DURATION],
                                      H_DURATION, H_INT);
-    int64_t off = h ? h->v : dt_below(r, 60);
-    return nudge(r, base + off);
+    int64_t off = h ? h->v : dt_below(r, 60), sum;
+    /* A huge duration hint would overflow: saturate (out of range
+     * either way). */
+    if (__builtin_add_overflow(base, off, &sum))
+      sum = off > 0 ? INT64_MAX : INT64_MIN;
+    return nudge(r, sum);
   }
   if (c < 70) {
     const struct hint *h = pick_hint(r, dt_chance(r, 60) ? fh
