@@ -18,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -447,6 +449,64 @@ static void test_types_externs(void **state)
   check_policy_bound("types.rpol", types_src, lines, bind_all);
 }
 
+/* Lets that each read the one before twice: evaluation is linear (each is
+ * computed once), and so must compilation be.  Inlining every read of a
+ * let regardless of size would copy the chain 2^40 times. */
+static void test_let_chain(void **state)
+{
+  char *src = malloc(8192), *p;
+  struct line_case lines[2] = {
+    {LINE(DE, EUR, "\"price\":\"1\",\"quantity\":1", TODAY),
+     "\"verdict\":\"review\""},
+    {NULL, NULL}
+  };
+  struct timespec t0, t1;
+  double ms;
+  int i, status = 0;
+  pid_t pid, done;
+
+  (void)state;
+  assert_non_null(src);
+  p = src + sprintf(src, "policy \"chain\" version \"1\"\n"
+                         "let l0: int = item.quantity * 2\n");
+  for (i = 1; i < 40; i++)
+    p += sprintf(p, "let l%d: int = l%d + l%d - l%d\n", i, i - 1, i - 1,
+                 i < 2 ? 0 : i - 2);
+  sprintf(p, "decide eligible {\n"
+             "  when l39 != 0 => review \"chain\"\n"
+             "  otherwise => allow\n"
+             "}\n"
+             "decide refund_method = original_payment\n"
+             "decide shipping_payer = customer\n");
+  /* In a child process, so that exponential growth fails the test in
+   * bounded time instead of hanging the suite.  Well under a second
+   * here; the bound leaves room for a loaded machine. */
+  fflush(NULL);
+  pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    alarm(60);
+    check_policy("chain.rpol", src, lines);
+    _exit(0);
+  }
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  do {
+    usleep(20000);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+         (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    done = waitpid(pid, &status, WNOHANG);
+  } while (done == 0 && ms < 30000);
+  if (done == 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    fail_msg("compiling a chain of 40 lets took over 30 s");
+  }
+  print_message("let chain of 40: %.0f ms\n", ms);
+  assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  free(src);
+}
+
 /* Builds the programs of `path` and their layout into a fresh session. */
 static void load_layout(const char *path, struct session *s,
                         struct layout *L, const char **md, size_t *mdlen)
@@ -824,6 +884,7 @@ int main(void)
     cmocka_unit_test(test_shop),
     cmocka_unit_test(test_errors),
     cmocka_unit_test(test_types_externs),
+    cmocka_unit_test(test_let_chain),
     cmocka_unit_test(test_bundle),
     cmocka_unit_test(test_bundle_shared_module),
     cmocka_unit_test(test_jit_direct),
