@@ -7,7 +7,9 @@
  * author's line breaks: that is what makes the output independent of the
  * input's layout, and formatting idempotent.  The author's layout is read
  * in exactly two places: blank lines between top-level items (kept,
- * collapsed to one) and the position of comments.
+ * collapsed to one) and the position of comments (which also needs the
+ * keywords of `given`/`expect`, found by skipping white space and
+ * comments, next_token()).
  *
  * Comments.  Printing walks the tree in source order, so the comments
  * (sorted by offset) are merged in as the printer passes their position:
@@ -1424,7 +1426,8 @@ static void emit_decl(struct fmt *f, const struct decl *d)
 
 enum { KIND_HEADER = -1, KIND_NONE = -2 };
 
-/* Lines d takes, measured on a scratch printer that ignores comments. */
+/* Lines d takes, measured on a scratch printer that prints no comment
+ * (a comment never adds a line to a declaration printed on one line). */
 static int decl_lines(const struct fmt *f, const struct decl *d)
 {
   struct fmt g = *f;
