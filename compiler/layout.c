@@ -337,6 +337,26 @@ static const char *number_text(struct arena *a, const struct expr *e)
                       (long long)(d.mant % p));
 }
 
+/* The location of a money default's literal (`-2.5`: the 2.5), where an
+ * order currency that cannot hold it reports inexact_amount; -1. */
+static int default_literal_loc(const struct layout *L, const struct decl *d)
+{
+  const struct expr *e = d->u.input.deflt;
+  if (d->u.input.type->kind != TY_MONEY)
+    return -1;
+  while (e) {
+    if (e->expansion)
+      e = e->expansion;
+    else if (e->kind == EX_UNARY && e->u.unary.op == UN_NEG)
+      e = e->u.unary.operand;
+    else
+      break;
+  }
+  if (!e || (e->kind != EX_INT && e->kind != EX_DEC))
+    return -1;
+  return layout_loc(L, e->span);
+}
+
 static json_object *default_json(struct layout *L, const struct decl *d,
                                  const int8_t *exps)
 {
@@ -423,6 +443,9 @@ static json_object *policy_json(struct layout *L, struct program *p,
       json_object *v = default_json(L, d, exps);
       if (v)
         json_object_object_add(in, "default", v);
+      int at = v ? default_literal_loc(L, d) : -1;
+      if (at >= 0)
+        json_object_object_add(in, "default_at", json_object_new_int(at));
     }
     json_object_array_add(inputs, in);
   }

@@ -956,6 +956,8 @@ rpol_status rpol_input_new(rpol_policy *p, rpol_input **out)
                                       JSON_TOKENER_VALIDATE_UTF8);
   in->store.rt = rt;
   in->sub = -1;
+  in->pend_code = 0;
+  in->pend_loc = -1;
   in->pol = rpol_policy_ref(p);
   snprintf(in->errmsg, sizeof in->errmsg,
            "no line decoded and no route set");
@@ -1023,11 +1025,26 @@ void input_reset(rpol_input *in, int sub)
   int i;
 
   in->sub = sub;
+  in->pend_code = 0;
+  in->pend_loc = -1;
   if (sub < 0)
     return;
   s = &in->pol->subs[sub];
   for (i = 0; i < s->nfields; i++)
     field_reset(in, &s->fields[i], i);
+}
+
+/* Whether a parsed amount needs more decimals than `exp`, trailing zeros
+ * not counting. */
+static int too_many_decimals(const struct rt_pmoney *pm, int exp)
+{
+  int64_t mant = pm->mant;
+  int scale = pm->scale;
+  while (scale > 0 && mant % 10 == 0) {
+    mant /= 10;
+    scale--;
+  }
+  return scale > exp;
 }
 
 int input_finish(rpol_input *in)
@@ -1074,7 +1091,18 @@ int input_finish(rpol_input *in)
                        f->path);
           return -1;
         }
-        if (rpol_number_to_minor(pm->mant, pm->scale, p->cur_exp[cur], &v)) {
+        if (rpol_number_to_minor(pm->mant, pm->scale, p->cur_exp[cur], &v) &&
+            !arr && too_many_decimals(pm, p->cur_exp[cur])) {
+          /* Not the line's fault: the policy's default is a bare number
+           * this currency cannot hold, which §7 makes the decision's
+           * error inexact_amount, located at the literal. */
+          if (!in->pend_code) {
+            in->pend_code = RPOL_E_INEXACT_AMOUNT;
+            in->pend_loc = f->dmoney_loc;
+          }
+          v = 0;
+        } else if (rpol_number_to_minor(pm->mant, pm->scale,
+                                        p->cur_exp[cur], &v)) {
           rpol_currency_text(cur, ctext);
           input_seterr(in, "%s: its default amount does not fit %s (too "
                        "many decimals or out of range)", f->path, ctext);

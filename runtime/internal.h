@@ -71,6 +71,7 @@ struct rt_field {
   struct rpol_slot dval;
   struct rt_pmoney *dmoney;
   int ndmoney;
+  int dmoney_loc;        /* location of a money default's literal, -1 */
   int64_t reserve;       /* input storage bytes a DEF_MONEY default needs */
 };
 
@@ -154,6 +155,9 @@ struct rpol_input {
   unsigned char *reserve;  /* pol->max_reserve bytes for DEF_MONEY */
   struct rt_arena store;   /* strings, sets, id text of the line */
   const char *id;          /* compact JSON text, NULL */
+  int pend_code;           /* a default the order currency cannot hold:
+                              the decision's error (inexact_amount) */
+  int pend_loc;
   struct json_tokener *tok;
   char errmsg[512];
 };

@@ -455,7 +455,12 @@ static int md_field(struct mp *m, struct rt_sub *s, json_object *o,
     /* Money defaults are relative to the order currency, so they are
      * converted per line (input_finish), from this parsed form. */
     f->def = DEF_MONEY;
+    f->dmoney_loc = -1;
     if (f->kind == RPOL_K_MONEY) {
+      json_object *at;
+      if (json_object_object_get_ex(o, "default_at", &at) &&
+          json_object_is_type(at, json_type_int))
+        f->dmoney_loc = json_object_get_int(at);
       f->ndmoney = 1;
       f->dmoney = rt_arena_get(m->a, sizeof *f->dmoney);
       if (!f->dmoney)
@@ -1115,6 +1120,14 @@ rpol_status rpol_decide(const rpol_policy *p, rpol_input *in,
   }
   if (in->sub < 0) {
     r->code = RPOL_E_NO_POLICY;
+    return RPOL_OK;
+  }
+  if (in->pend_code) {
+    /* A money default of an absent field is a bare number the order
+     * currency cannot hold (§7): inexact_amount at its literal. */
+    r->code = in->pend_code;
+    r->err_loc = in->pend_loc >= 0 && in->pend_loc < p->nlocations
+                     ? in->pend_loc : -1;
     return RPOL_OK;
   }
   p->art->eval[in->sub](in->slots, r, &p->envs[in->sub]);
