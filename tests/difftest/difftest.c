@@ -60,6 +60,7 @@ struct opts {
   int inject;           /* self-check: corrupt the JIT's records */
   const char *emit_dir; /* --emit-policy: also copy the unit here */
   const char *lines;    /* decide these lines instead of generated ones */
+  int jobs;             /* policies checked at a time */
 };
 
 static struct opts O;
@@ -144,13 +145,21 @@ static void xhandler(ffi_cif *cif, void *ret, void **args, void *ud)
                                          : (int64_t)((h >> 16) % 200) - 20;
     break;
   }
-  case X_DATE:
-    *(ffi_sarg *)ret = (ffi_sarg)(20000 + (int32_t)((h >> 16) % 800));
+  case X_DATE: {
+    /* Now and then a date outside 0001-01-01..9999-12-31 (the engines
+     * must reject it alike) or at its edges. */
+    static const int32_t odd[] = { -719163, -719162, 2932896, 2932897,
+                                   INT32_MAX, INT32_MIN, 0 };
+    int32_t v = (h >> 8) % 16 == 0 ? odd[(h >> 12) % 7]
+                                   : 20000 + (int32_t)((h >> 16) % 800);
+    *(ffi_sarg *)ret = (ffi_sarg)v;
     break;
+  }
   default: {
     static const char *strs[] = { "", "a", "clearance", "\xc3\xa9t\xc3\xa9",
-                                  "CLR-1", "de" };
-    *(const char **)ret = strs[(h >> 16) % 6];
+                                  "CLR-1", "de", "\xff\xfe", NULL };
+    /* Invalid UTF-8 and NULL are what a careless host might return. */
+    *(const char **)ret = strs[(h >> 16) % 8];
     break;
   }
   }
@@ -749,34 +758,128 @@ static int check_policy(const char *path, long n, uint64_t seed,
   return status;
 }
 
-/* Runs fn in a child process (unless --no-fork); returns its C_* status,
- * or -signal for a crash, -1000 for a timeout. */
-static int isolated(const char *path, long n, uint64_t seed,
-                    const char *replay, int is_random, const char *label)
+/* ------------------------------------------------------------------ jobs */
+
+/* One policy to check: a corpus path, or random unit k.  Jobs run in
+ * child processes, up to --jobs at a time; a child's report goes to a
+ * temporary file that the parent prints, in job order, once the job and
+ * every job before it are done (so the output does not depend on
+ * timing). */
+struct job {
+  char *path;           /* what the engines open */
+  char *dir;            /* random units: the directory to remove */
+  int k;                /* random unit index, -1 for a corpus path */
+  long n;
+  uint64_t seed;
+  char replay[1024];
+  char label[256];
+  pid_t pid;
+  FILE *out;
+  int rc;               /* C_*, -signal, -1000 timeout */
+  int done;
+  double t0, t1;
+};
+
+static int child_status(int st)
 {
-  if (!O.fork)
-    return check_policy(path, n, seed, replay, is_random, label);
+  if (WIFEXITED(st))
+    return WEXITSTATUS(st);
+  if (WIFSIGNALED(st))
+    return WTERMSIG(st) == SIGALRM ? -1000 : -WTERMSIG(st);
+  return C_ENGINE;
+}
+
+static void job_start(struct job *j)
+{
+  j->t0 = now();
+  if (!O.fork) {
+    j->rc = check_policy(j->path, j->n, j->seed, j->replay, j->k >= 0,
+                         j->label);
+    j->done = 1;
+    j->t1 = now();
+    return;
+  }
   fflush(NULL);
-  pid_t pid = fork();
-  if (pid < 0)
-    return check_policy(path, n, seed, replay, is_random, label);
+  j->out = tmpfile();
+  pid_t pid = j->out ? fork() : -1;
+  if (pid < 0) {
+    if (j->out)
+      fclose(j->out);
+    j->out = NULL;
+    j->rc = check_policy(j->path, j->n, j->seed, j->replay, j->k >= 0,
+                         j->label);
+    j->done = 1;
+    j->t1 = now();
+    return;
+  }
   if (pid == 0) {
+    dup2(fileno(j->out), 1);
     alarm((unsigned)O.timeout);
-    int rc = check_policy(path, n, seed, replay, is_random, label);
+    int rc = check_policy(j->path, j->n, j->seed, j->replay, j->k >= 0,
+                          j->label);
     fflush(NULL);
     _exit(rc);
   }
+  j->pid = pid;
+}
+
+/* Waits for one running job to end. */
+static void job_reap(struct job *jobs, int n)
+{
   int st;
-  while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+  pid_t pid;
+  while ((pid = wait(&st)) < 0 && errno == EINTR)
     ;
-  if (WIFEXITED(st))
-    return WEXITSTATUS(st);
-  if (WIFSIGNALED(st)) {
-    if (WTERMSIG(st) == SIGALRM)
-      return -1000;
-    return -WTERMSIG(st);
+  if (pid < 0)
+    return;
+  for (int i = 0; i < n; i++)
+    if (jobs[i].pid == pid && !jobs[i].done) {
+      jobs[i].rc = child_status(st);
+      jobs[i].done = 1;
+      jobs[i].t1 = now();
+    }
+}
+
+/* Copies a finished job's report to stdout. */
+static void job_output(struct job *j)
+{
+  if (!j->out)
+    return;
+  fflush(stdout);
+  rewind(j->out);
+  char buf[8192];
+  size_t got;
+  while ((got = fread(buf, 1, sizeof buf, j->out)) > 0)
+    fwrite(buf, 1, got, stdout);
+  fclose(j->out);
+  j->out = NULL;
+}
+
+/* Runs every job; report(i) is called for each in order, as soon as it
+ * and all before it are done. */
+static void run_jobs(struct job *jobs, int n, void (*report)(struct job *))
+{
+  int next = 0, printed = 0, running = 0;
+  int width = O.jobs > 0 ? O.jobs : 1;
+  while (printed < n) {
+    while (next < n && running < width) {
+      job_start(&jobs[next++]);
+      if (!jobs[next - 1].done)
+        running++;
+    }
+    while (printed < n && jobs[printed].done) {
+      job_output(&jobs[printed]);
+      report(&jobs[printed]);
+      fflush(stdout);
+      printed++;
+    }
+    if (printed < n && running > 0) {
+      job_reap(jobs, next);
+      running = 0;
+      for (int i = 0; i < next; i++)
+        running += !jobs[i].done;
+    }
   }
-  return C_ENGINE;
 }
 
 static const char *status_text(int rc, char *buf, size_t cap)
@@ -802,30 +905,58 @@ static uint64_t path_seed(const char *path)
   return dt_mix(O.seed, dt_hash_str(path));
 }
 
+/* A short name for kept cases: the last two components of the path. */
+static void path_label(const char *path, char *out, size_t cap)
+{
+  const char *p = path + strlen(path), *cut = path;
+  int slashes = 0;
+  while (p > path && *(p - 1) == '/')
+    p--;
+  for (const char *q = p; q > path; q--)
+    if (*(q - 1) == '/' && ++slashes == 2) {
+      cut = q;
+      break;
+    }
+  snprintf(out, cap, "%.*s", (int)(p - cut), cut);
+}
+
+static int paths_failed;
+
+static void report_path(struct job *j)
+{
+  char buf[128];
+  if (j->rc == C_SKIP)
+    return;
+  if (j->rc == C_AGREE) {
+    printf("ok difftest %s (%ld lines, %.1f s)\n", j->path, j->n,
+           j->t1 - j->t0);
+  } else {
+    printf("not ok difftest %s: %s (seed %" PRIu64 "; replay: %s)\n",
+           j->path, status_text(j->rc, buf, sizeof buf), O.seed, j->replay);
+    paths_failed = 1;
+  }
+}
+
 static int run_paths(char **paths, int n)
 {
-  int failed = 0;
+  if (n == 0)
+    return 0;
+  struct job *jobs = dt_xcalloc((size_t)n, sizeof *jobs);
   for (int i = 0; i < n; i++) {
-    char replay[1024], buf[128];
-    snprintf(replay, sizeof replay,
-             "%s --seed %" PRIu64 " --inputs %ld --random 0 %s",
-             "difftest", O.seed, O.inputs, paths[i]);
-    double t0 = now();
-    int rc = isolated(paths[i], O.inputs, path_seed(paths[i]), replay, 0,
-                      paths[i]);
-    if (rc == C_SKIP)
-      continue;
-    if (rc == C_AGREE) {
-      printf("ok difftest %s (%ld lines, %.1f s)\n", paths[i], O.inputs,
-             now() - t0);
-    } else {
-      printf("not ok difftest %s: %s (seed %" PRIu64 "; replay: %s)\n",
-             paths[i], status_text(rc, buf, sizeof buf), O.seed, replay);
-      failed = 1;
-    }
-    fflush(stdout);
+    struct job *j = &jobs[i];
+    j->path = paths[i];
+    j->k = -1;
+    j->n = O.inputs;
+    j->seed = path_seed(paths[i]);
+    snprintf(j->replay, sizeof j->replay,
+             "difftest --seed %" PRIu64 " --inputs %ld --random 0 %s",
+             O.seed, O.inputs, paths[i]);
+    path_label(paths[i], j->label, sizeof j->label);
   }
-  return failed;
+  paths_failed = 0;
+  run_jobs(jobs, n, report_path);
+  free(jobs);
+  return paths_failed;
 }
 
 /* Removes a generated unit: files, and the files of subdirectories. */
@@ -872,70 +1003,95 @@ static char *write_random_unit(int k, const struct dt_iso *iso, char **dir)
   return dt_pgen_unit(random_seed(k), iso, *dir, name);
 }
 
+/* Batch bookkeeping for the random units' report lines. */
+static struct {
+  int failed, misses, total, shown, bad;
+  double t0;
+  struct dt_buf badlist;
+} R;
+
+static void report_random(struct job *j)
+{
+  char buf[128];
+  int k = j->k;
+  R.total++;
+  if (!j->path) {
+    R.bad++;
+    dt_buf_printf(&R.badlist, " %d", k);
+  } else if (j->rc == C_GENMISS) {
+    R.misses++;
+  } else if (j->rc != C_AGREE && j->rc != C_SKIP) {
+    if (j->rc != C_MISMATCH) {
+      printf("# random unit %d: %s; replay: %s\n", k,
+             status_text(j->rc, buf, sizeof buf), j->replay);
+      if (R.shown++ < 5) {
+        printf("#   policy source:\n");
+        print_unit(j->path, "#   ");
+      }
+    }
+    dt_buf_printf(&R.badlist, " %d", k);
+    R.bad++;
+  }
+  if (j->dir)
+    rm_tree(j->dir);
+  int b0 = O.random_from + (k - O.random_from) / O.batch * O.batch;
+  int end = O.random_from + O.nrandom;
+  int b1 = b0 + O.batch < end ? b0 + O.batch : end;
+  if (k != b1 - 1)
+    return;
+  /* The last unit of a batch: its line. */
+  if (!R.bad) {
+    printf("ok difftest random %d-%d (%ld lines each, seed %" PRIu64
+           ", %.1f s)\n", b0, b1 - 1, O.rinputs, O.seed, now() - R.t0);
+  } else {
+    printf("not ok difftest random %d-%d: units%s fail (seed %" PRIu64 ")\n",
+           b0, b1 - 1, R.badlist.p, O.seed);
+    R.failed = 1;
+  }
+  R.bad = 0;
+  dt_buf_free(&R.badlist);
+  R.t0 = now();
+}
+
 static int run_random(const struct dt_iso *iso)
 {
-  int failed = 0, misses = 0, total = 0, shown = 0;
-  int first = O.random_from, end = O.random_from + O.nrandom;
-  for (int b0 = first; b0 < end; b0 += O.batch) {
-    int b1 = b0 + O.batch < end ? b0 + O.batch : end;
-    int bad = 0;
-    double t0 = now();
-    struct dt_buf badlist = { 0 };
-    for (int k = b0; k < b1; k++) {
-      char *dir = NULL;
-      char *path = write_random_unit(k, iso, &dir);
-      if (!path) {
-        free(dir);
-        bad++;
-        continue;
-      }
-      char replay[512], label[64], buf[128];
-      snprintf(replay, sizeof replay,
-               "difftest --seed %" PRIu64 " --random-from %d --random 1 "
-               "--random-inputs %ld", O.seed, k, O.rinputs);
-      snprintf(label, sizeof label, "random-%d", k);
-      int rc = isolated(path, O.rinputs, dt_mix(random_seed(k), 1), replay,
-                        1, label);
-      total++;
-      if (rc == C_GENMISS) {
-        misses++;
-      } else if (rc != C_AGREE && rc != C_SKIP) {
-        if (rc != C_MISMATCH) {
-          printf("# random policy %d: %s; replay: %s\n", k,
-                 status_text(rc, buf, sizeof buf), replay);
-          if (shown++ < 5) {
-            printf("#   policy source:\n");
-            print_unit(path, "#   ");
-          }
-        }
-        dt_buf_printf(&badlist, " %d", k);
-        bad++;
-      }
-      rm_tree(dir);
-      free(dir);
-      free(path);
+  int n = O.nrandom;
+  if (n <= 0)
+    return 0;
+  memset(&R, 0, sizeof R);
+  R.t0 = now();
+  struct job *jobs = dt_xcalloc((size_t)n, sizeof *jobs);
+  for (int i = 0; i < n; i++) {
+    struct job *j = &jobs[i];
+    int k = O.random_from + i;
+    j->k = k;
+    j->n = O.rinputs;
+    j->seed = dt_mix(random_seed(k), 1);
+    snprintf(j->replay, sizeof j->replay,
+             "difftest --seed %" PRIu64 " --random-from %d --random 1 "
+             "--random-inputs %ld", O.seed, k, O.rinputs);
+    snprintf(j->label, sizeof j->label, "random-%d", k);
+    j->path = write_random_unit(k, iso, &j->dir);
+    if (!j->path) {
+      j->done = 1;
+      j->rc = C_ENGINE;
     }
-    if (!bad) {
-      printf("ok difftest random %d-%d (%ld lines each, seed %" PRIu64
-             ", %.1f s)\n", b0, b1 - 1, O.rinputs, O.seed, now() - t0);
-    } else {
-      printf("not ok difftest random %d-%d: policies%s fail (seed %" PRIu64
-             ")\n", b0, b1 - 1, badlist.p, O.seed);
-      failed = 1;
-    }
-    dt_buf_free(&badlist);
-    fflush(stdout);
   }
-  if (total)
-    printf("# generator: %d of %d random policies did not check "
-           "(generator misses, not compared)\n", misses, total);
+  run_jobs(jobs, n, report_random);
+  for (int i = 0; i < n; i++) {
+    free(jobs[i].path);
+    free(jobs[i].dir);
+  }
+  free(jobs);
+  printf("# generator: %d of %d random units did not check "
+         "(generator misses, not compared)\n", R.misses, R.total);
   /* A generator that mostly misses tests nothing: fail loudly. */
-  if (total >= 20 && misses * 5 > total) {
-    printf("not ok difftest generator: %d of %d random policies did not "
-           "check\n", misses, total);
-    failed = 1;
+  if (R.total >= 20 && R.misses * 5 > R.total) {
+    printf("not ok difftest generator: %d of %d random units did not "
+           "check\n", R.misses, R.total);
+    R.failed = 1;
   }
-  return failed;
+  return R.failed;
 }
 
 /* ------------------------------------------------------------------ main */
@@ -956,6 +1112,7 @@ static void usage(FILE *out)
     "  --engines LIST      interp,jit,aot (default all three)\n"
     "  --keep DIR          write each mismatch (policy, input, outputs)\n"
     "  --timeout S         seconds per policy (default 600)\n"
+    "  --jobs N            policies checked at a time (default 1)\n"
     "  --no-fork           run policies in this process (for debuggers)\n"
     "  --no-shrink         report mismatching lines as generated\n"
     "  --inject-fault      self-check: alter the JIT's record of every\n"
@@ -1019,6 +1176,7 @@ int main(int argc, char **argv)
   O.engines = (1u << NENGINES) - 1;
   O.fork = 1;
   O.timeout = 600;
+  O.jobs = 1;
   O.emit_policy = -1;
   O.shrink = 1;
   O.tmpdir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
@@ -1041,6 +1199,7 @@ int main(int argc, char **argv)
     else if (ARG("--emit-inputs")) O.emit_inputs = atol(v);
     else if (ARG("--emit-dir")) O.emit_dir = v;
     else if (ARG("--lines")) O.lines = v;
+    else if (ARG("--jobs")) O.jobs = atoi(v);
     else if (strcmp(a, "--no-fork") == 0) O.fork = 0;
     else if (strcmp(a, "--no-shrink") == 0) O.shrink = 0;
     else if (strcmp(a, "--inject-fault") == 0) O.inject = 1;

@@ -7,7 +7,8 @@
 # and tests/stdlib/, and the policy of every tests/eval/*.test golden;
 # DIFFTEST_N generated lines each (default 10000).  Plus DIFFTEST_R random
 # policies (default 200) of DIFFTEST_RI lines each (default 1000).  Seed:
-# DIFFTEST_SEED (default 1, so that `make test` is reproducible).
+# DIFFTEST_SEED (default 1, so that `make test` is reproducible);
+# DIFFTEST_JOBS policies at a time (default 2).
 #
 # Prints `ok difftest NAME` / `not ok difftest NAME` lines; mismatches are
 # detailed on `#` lines with a replay command, and kept (policy, input,
@@ -21,6 +22,9 @@ N=${DIFFTEST_N:-10000}
 R=${DIFFTEST_R:-200}
 RI=${DIFFTEST_RI:-1000}
 SEED=${DIFFTEST_SEED:-1}
+# Policies checked at a time (each in its own process): the 2 cores of
+# the project's machines.
+JOBS=${DIFFTEST_JOBS:-2}
 OWN_TMP=""
 if [ -z "${TMP:-}" ] || [ ! -d "${TMP:-}" ]; then
   TMP=$(mktemp -d)
@@ -80,7 +84,7 @@ fi
 
 # Relative paths in the records: run from the repository root, and show
 # the eval goldens by their own name.
-TMPDIR="$WORK" "$BIN" --seed "$SEED" --inputs "$N" --random "$R" \
+TMPDIR="$WORK" "$BIN" --seed "$SEED" --jobs "$JOBS" --inputs "$N" --random "$R" \
   --random-inputs "$RI" --keep "$ROOT/$BUILD/difftest-failures" \
   "${paths[@]}" | sed -u "s|$WORK/eval/[^/]*/|tests/eval/|g"
 status=${PIPESTATUS[0]}
