@@ -612,31 +612,50 @@ static int ev_binary(struct ictx *c, const struct expr *e,
   return 0;
 }
 
-static int ev_in(struct ictx *c, const struct expr *e, struct rpol_slot *o)
+/* Whether x is in the set expression se.  A union or difference that is
+ * not a constant is never built: membership in A + B is membership in A or
+ * in B, in A - B membership in A and not in B, with both sides evaluated
+ * left to right (no short circuit), as compiled code does.  A set literal
+ * is tested element by element, every element still evaluated. */
+static int member(struct ictx *c, const struct expr *se,
+                  const struct rpol_slot *x, int *has)
 {
-  struct rpol_slot x, s;
-  int rc = ev(c, e->u.in.elem, &x);
-  if (rc)
-    return rc;
-  const struct expr *se = e->u.in.set;
-  int has = 0;
-  if (se->kind == EX_SET && !se->expansion) {
-    /* A literal is tested element by element rather than built: every
-     * element is still evaluated, left to right, as the set would be. */
+  while (se->expansion)
+    se = se->expansion;
+  int rc;
+  if (se->kind == EX_SET) {
+    *has = 0;
     for (int i = 0; i < se->u.set.n; i++) {
       struct rpol_slot v;
-      rc = ev(c, se->u.set.elems[i], &v);
-      if (rc)
+      if ((rc = ev(c, se->u.set.elems[i], &v)) != 0)
         return rc;
-      if (!has && v.kind == x.kind && scalar_eq(&x, &v))
-        has = 1;
+      if (!*has && v.kind == x->kind && scalar_eq(x, &v))
+        *has = 1;
     }
-  } else {
-    rc = ev(c, se, &s);
-    if (rc)
-      return rc;
-    has = set_has(&s, &x);
+    return 0;
   }
+  if (se->kind == EX_BINARY && !se->is_const &&
+      (se->u.bin.op == BIN_ADD || se->u.bin.op == BIN_SUB)) {
+    int l, r;
+    if ((rc = member(c, se->u.bin.lhs, x, &l)) != 0 ||
+        (rc = member(c, se->u.bin.rhs, x, &r)) != 0)
+      return rc;
+    *has = se->u.bin.op == BIN_ADD ? l || r : l && !r;
+    return 0;
+  }
+  struct rpol_slot s;
+  if ((rc = ev(c, se, &s)) != 0)
+    return rc;
+  *has = set_has(&s, x);
+  return 0;
+}
+
+static int ev_in(struct ictx *c, const struct expr *e, struct rpol_slot *o)
+{
+  struct rpol_slot x;
+  int has = 0, rc = ev(c, e->u.in.elem, &x);
+  if (rc || (rc = member(c, e->u.in.set, &x, &has)) != 0)
+    return rc;
   put(o, RPOL_K_BOOL, e->u.in.negated ? !has : has);
   return 0;
 }
