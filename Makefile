@@ -157,6 +157,7 @@ bless: all
 # policies, a 100,000-line stream) so that CI stays within its budget.
 SAN_BUILD ?= $(BUILD)-san
 SAN_ENV   := DIFFTEST_N=1000 DIFFTEST_R=20 HARDEN_LINES=100000 \
+             RPOL_SAN_FLAGS="-fsanitize=address,undefined" \
              ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_odr_violation=0 \
              UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
              LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0
