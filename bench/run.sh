@@ -53,8 +53,8 @@ fi
 echo
 echo "== evaluation (pre-decoded inputs; rpolc bench --baseline)"
 "$R" build bench/policy.rpol -o "$B/policy.so" || exit 1
-printf '%-12s %12s %12s %10s %9s %s\n' engine "ns/decision" \
-  "baseline ns" ratio agree "load"
+printf '%-8s %12s %12s %9s %11s %11s %9s %s\n' engine "ns/decision" \
+  "baseline ns" ratio "best ns" "best base" "best" agree
 for eng in jit aot interp; do
   case $eng in
     jit) args=(bench/policy.rpol) ;;
@@ -68,9 +68,10 @@ for eng in jit aot interp; do
   bns=$(printf '%s\n' "$out" | sed -n 's/^baseline: \([0-9.]*\) ns per decision$/\1/p')
   ratio=$(printf '%s\n' "$out" | sed -n 's/^ratio: \([0-9.]*x\).*/\1/p')
   agree=$(printf '%s\n' "$out" | sed -n 's/^baseline agrees on \([0-9]* of [0-9]*\).*/\1/p')
-  load=$(printf '%s\n' "$out" | sed -n 's/^load: \([0-9.]* ms\).*/\1/p')
-  printf '%-12s %12s %12s %10s %9s %s\n' "$eng" "$ns" "$bns" "$ratio" \
-    "${agree%% of*}/${agree##* of }" "$load"
+  best=$(printf '%s\n' "$out" | sed -n 's/^ratio of fastest runs: \([0-9.]*x\) (\([0-9.]*\) ns \/ \([0-9.]*\) ns)/\2 \3 \1/p')
+  read -r bp bb br <<< "$best"
+  printf '%-8s %12s %12s %9s %11s %11s %9s %s\n' "$eng" "$ns" "$bns" \
+    "$ratio" "$bp" "$bb" "$br" "${agree%% of*}/${agree##* of }"
 done
 grep -h -E 'heap allocations|resident' "$B"/eval-*.txt | sort -u \
   | sed 's/^/  /'
