@@ -109,6 +109,9 @@ struct cg {
   /* The function being compiled. */
   LLVMValueRef fn, in, resp, envp, fr;
   LLVMValueRef cur_val, exp_val;   /* order currency, exponent (entry) */
+  struct val *fval;          /* [nfcache] input field values (entry) */
+  LLVMValueRef *fpres;       /* [nfcache] input field present (entry) */
+  int nfcache;
   LLVMBasicBlockRef allocas;
   struct val *params;
   const struct decl *fndecl;
@@ -612,6 +615,10 @@ static void begin_function(struct cg *g, LLVMValueRef fn)
   g->params = NULL;
   g->fndecl = NULL;
   g->cur_val = g->exp_val = NULL;
+  if (g->nfcache) {
+    memset(g->fval, 0, sizeof *g->fval * (size_t)g->nfcache);
+    memset(g->fpres, 0, sizeof *g->fpres * (size_t)g->nfcache);
+  }
 }
 
 static void end_function(struct cg *g)
@@ -755,6 +762,49 @@ static struct val phi_vals(struct cg *g, struct val *vs,
   return r;
 }
 
+/* Input fields are loaded once per function, in the entry block, which
+ * dominates every use: inputs never change during a decision, and a
+ * policy tests the same few fields in case after case.  Left to the
+ * optimiser, each repeated load would be proven redundant by GVN's memory
+ * dependence walk over every block of the case chain, which grows with
+ * the square of the number of cases.  The loads are safe whether or not
+ * the field is present (a missing field's slot holds zeros). */
+static struct val field_at_entry(struct cg *g, int slot,
+                                 const struct type *t)
+{
+  LLVMBuilderRef saved = g->b;
+  struct val v;
+
+  if (slot < 0 || slot >= g->nfcache)
+    return slot_val(g, slot_at(g, g->in, slot), t);
+  if (g->fval[slot].a)
+    return g->fval[slot];
+  g->b = g->ab;
+  v = slot_val(g, slot_at(g, g->in, slot), t);
+  g->b = saved;
+  g->fval[slot] = v;
+  return v;
+}
+
+static LLVMValueRef present_at_entry(struct cg *g, int slot)
+{
+  LLVMBuilderRef saved = g->b;
+  LLVMValueRef v;
+
+  if (slot >= 0 && slot < g->nfcache && g->fpres[slot])
+    return g->fpres[slot];
+  if (slot >= 0 && slot < g->nfcache)
+    g->b = g->ab;
+  v = LLVMBuildICmp(g->b, LLVMIntNE,
+                    load_field(g, g->slot, slot_at(g, g->in, slot),
+                               SL_PRESENT, g->i8),
+                    ci8(g, 0), "");
+  g->b = saved;
+  if (slot >= 0 && slot < g->nfcache)
+    g->fpres[slot] = v;
+  return v;
+}
+
 /* An input field (EX_PATH).  Required fields are present (the runtime
  * rejects lines without them); a missing defaulted field takes its
  * default; a missing optional one is missing_input at the path. */
@@ -762,7 +812,7 @@ static struct val read_field(struct cg *g, const struct expr *e,
                              const struct type *t)
 {
   const struct decl *d = e->ref.decl;
-  LLVMValueRef sp, present;
+  LLVMValueRef present;
   LLVMBasicBlockRef yes, no, end;
   struct val vs[2];
   LLVMBasicBlockRef bbs[2];
@@ -772,19 +822,22 @@ static struct val read_field(struct cg *g, const struct expr *e,
     return undef_val(g, t);
   }
   t = d->u.input.type ? d->u.input.type : t;
-  sp = slot_at(g, g->in, d->u.input.slot);
-  present = LLVMBuildICmp(g->b, LLVMIntNE,
-                          load_field(g, g->slot, sp, SL_PRESENT, g->i8),
-                          ci8(g, 0), "");
+  /* The runtime hands an evaluator only inputs whose required fields are
+   * set (input_finish; rpolc test checks the same), so they need no test.
+   * A defaulted field may still be missing: the metadata cannot carry
+   * every constant default (`abs(0.5)`), and then the code computes it. */
+  if (d->u.input.required)
+    return field_at_entry(g, d->u.input.slot, t);
+  present = present_at_entry(g, d->u.input.slot);
   if (!d->u.input.deflt) {
     fail_if(g, LLVMBuildNot(g->b, present, ""),
             ci32(g, RPOL_E_MISSING_INPUT), loc_of(g, e->span));
-    return slot_val(g, sp, t);
+    return field_at_entry(g, d->u.input.slot, t);
   }
   yes = block(g, "field"), no = block(g, "default"), end = block(g, "fv");
   LLVMBuildCondBr(g->b, present, yes, no);
   at(g, yes);
-  vs[0] = slot_val(g, sp, t);
+  vs[0] = field_at_entry(g, d->u.input.slot, t);
   bbs[0] = LLVMGetInsertBlock(g->b);
   LLVMBuildBr(g->b, end);
   at(g, no);
@@ -795,12 +848,12 @@ static struct val read_field(struct cg *g, const struct expr *e,
   return phi_vals(g, vs, bbs, 2);
 }
 
-/* Fields with a default are never missing (§4).  Required fields are
- * tested like optional ones: the runtime rejects lines without them, and
- * a line that got here anyway fails as the interpreter fails it. */
+/* Fields with a default are never missing (§4), and required ones are
+ * always set: rpol_decide refuses a line without them (bad_input) before
+ * any evaluator runs. */
 static int field_always_present(const struct decl *d)
 {
-  return d->u.input.deflt != NULL;
+  return d->u.input.deflt != NULL || d->u.input.required;
 }
 
 static LLVMValueRef field_present(struct cg *g, const struct expr *path)
@@ -813,11 +866,7 @@ static LLVMValueRef field_present(struct cg *g, const struct expr *path)
   }
   if (field_always_present(d))
     return LLVMConstInt(g->i1, 1, 0);
-  return LLVMBuildICmp(
-      g->b, LLVMIntNE,
-      load_field(g, g->slot, slot_at(g, g->in, d->u.input.slot), SL_PRESENT,
-                 g->i8),
-      ci8(g, 0), "");
+  return present_at_entry(g, d->u.input.slot);
 }
 
 /* A number literal as money: major units of the order currency. */
@@ -1161,7 +1210,7 @@ static struct val cg_coalesce(struct cg *g, const struct expr *e,
 {
   const struct expr *p = e->u.bin.lhs;
   const struct decl *d = p->ref.decl;
-  LLVMValueRef sp, present;
+  LLVMValueRef present;
   LLVMBasicBlockRef yes, no, end;
   struct val vs[2];
   LLVMBasicBlockRef bbs[2];
@@ -1170,14 +1219,12 @@ static struct val cg_coalesce(struct cg *g, const struct expr *e,
     return cg_expr_t(g, p, t);     /* never missing: as the interpreter */
   if (field_always_present(d))
     return read_field(g, p, t);
-  sp = slot_at(g, g->in, d->u.input.slot);
-  present = LLVMBuildICmp(g->b, LLVMIntNE,
-                          load_field(g, g->slot, sp, SL_PRESENT, g->i8),
-                          ci8(g, 0), "");
+  present = present_at_entry(g, d->u.input.slot);
   yes = block(g, "have"), no = block(g, "fallback"), end = block(g, "cv");
   LLVMBuildCondBr(g->b, present, yes, no);
   at(g, yes);
-  vs[0] = slot_val(g, sp, d->u.input.type ? d->u.input.type : t);
+  vs[0] = field_at_entry(g, d->u.input.slot,
+                         d->u.input.type ? d->u.input.type : t);
   bbs[0] = LLVMGetInsertBlock(g->b);
   LLVMBuildBr(g->b, end);
   at(g, no);
@@ -1823,6 +1870,50 @@ static LLVMValueRef elem_eq(struct cg *g, int ek, struct val x, struct val y)
 static int sv_const(struct setv *sv);
 static struct val sv_const_array(struct cg *g, struct setv *sv);
 
+/* Membership in a constant set of small non-negative numbers that spread
+ * wider than one machine word (country codes are 0..675): a bitmap in
+ * constant memory and a single load, shift and mask, where a switch would
+ * become a tree of compares and branches at run time, and more blocks for
+ * the optimiser at compile time. */
+#define BITMAP_MAX_WORDS 512
+
+static LLVMValueRef bitmap_has(struct cg *g, const long long *v, int k,
+                               LLVMValueRef x)
+{
+  int nw = (int)(v[k - 1] / 64) + 1, i;
+  unsigned long long *w = cg_alloc(g, (size_t)nw * sizeof *w);
+  LLVMValueRef *cw = cg_alloc(g, (size_t)nw * sizeof *cw);
+  LLVMTypeRef at_ = LLVMArrayType(g->i64, (unsigned)nw);
+  LLVMValueRef gv, in_range, idx, word, bit, gi[2];
+
+  if (!w || !cw)
+    return LLVMConstInt(g->i1, 0, 0);
+  for (i = 0; i < k; i++)
+    w[v[i] / 64] |= 1ull << (v[i] % 64);
+  for (i = 0; i < nw; i++)
+    cw[i] = LLVMConstInt(g->i64, w[i], 0);
+  gv = LLVMAddGlobal(g->mod, at_, "rpol.bitmap");
+  LLVMSetInitializer(gv, LLVMConstArray(g->i64, cw, (unsigned)nw));
+  LLVMSetGlobalConstant(gv, 1);
+  LLVMSetLinkage(gv, LLVMPrivateLinkage);
+  LLVMSetUnnamedAddress(gv, LLVMGlobalUnnamedAddr);
+  /* Unsigned: a negative x is out of range too. */
+  in_range = LLVMBuildICmp(g->b, LLVMIntULT, x, ci64(g, 64LL * nw), "");
+  idx = LLVMBuildSelect(g->b, in_range,
+                        LLVMBuildLShr(g->b, x, ci64(g, 6), ""),
+                        ci64(g, 0), "");
+  gi[0] = ci64(g, 0);
+  gi[1] = idx;
+  word = load(g, g->i64, LLVMBuildInBoundsGEP2(g->b, at_, gv, gi, 2, ""));
+  bit = LLVMBuildAnd(g->b,
+                     LLVMBuildLShr(g->b, word,
+                                   LLVMBuildAnd(g->b, x, ci64(g, 63), ""),
+                                   ""),
+                     ci64(g, 1), "");
+  return LLVMBuildAnd(g->b, in_range,
+                      LLVMBuildTrunc(g->b, bit, g->i1, ""), "in");
+}
+
 static LLVMValueRef sv_has(struct cg *g, struct setv *sv, struct val x)
 {
   switch (sv->kind) {
@@ -1840,6 +1931,10 @@ static LLVMValueRef sv_has(struct cg *g, struct setv *sv, struct val x)
        * test or a jump table. */
       long long *v;
       int k = const_elems(g, sv, &v);
+
+      if (k > 2 && v[0] >= 0 && v[k - 1] >= 64 &&
+          v[k - 1] < 64LL * BITMAP_MAX_WORDS)
+        return bitmap_has(g, v, k, as_i64(g, x.a));
       LLVMBasicBlockRef yes = block(g, "in.yes"), no = block(g, "in.no");
       LLVMBasicBlockRef end = block(g, "in.end");
       LLVMValueRef sw, phi, vals[2];
@@ -2663,6 +2758,11 @@ static LLVMValueRef gen_program(struct cg *g, const struct program *p,
   g->let_field = cg_alloc(g, (size_t)(p->nlets + 1) * sizeof(int));
   g->let_fns = cg_alloc(g, (size_t)(p->nlets + 1) * sizeof(LLVMValueRef));
   g->let_done = cg_alloc(g, (size_t)(p->nlets + 1));
+  g->nfcache = 0;
+  g->fval = cg_alloc(g, sizeof *g->fval * (size_t)(p->ninputs + 1));
+  g->fpres = cg_alloc(g, sizeof *g->fpres * (size_t)(p->ninputs + 1));
+  if (g->fval && g->fpres)
+    g->nfcache = p->ninputs;
   g->out_fns = cg_alloc(g, (size_t)(p->noutputs + 1) *
                                sizeof(LLVMValueRef));
   g->fns = NULL;
