@@ -171,8 +171,10 @@ start=$(date +%s)
 rc=$?
 secs=$(( $(date +%s) - start ))
 got=$(wc -l <"$W/stream.out")
-if [ "$rc" -ne 1 ]; then
-  notok "stream of $LINES lines: exit $rc, want 1" "$(head -c 2000 "$W/stream.err")"
+want_rc=1
+[ "$LINES" -lt 11 ] && want_rc=0    # no malformed line, no error
+if [ "$rc" -ne "$want_rc" ]; then
+  notok "stream of $LINES lines: exit $rc, want $want_rc" "$(head -c 2000 "$W/stream.err")"
 elif [ "$got" -ne "$LINES" ]; then
   notok "stream of $LINES lines: $got output lines"
 else
@@ -190,7 +192,7 @@ else
     counts*)
       set -- $res
       want_bad=$(( (LINES + 63) / 100 ))
-      if [ "$2" -ne "$want_bad" ] || [ "$3" -eq 0 ] ||
+      if [ "$2" -ne "$want_bad" ] || { [ "$3" -eq 0 ] && [ "$LINES" -ge 11 ]; } ||
          [ $(( $2 + $3 + $4 )) -ne "$LINES" ]; then
         notok "stream of $LINES lines: $2 bad_input (want $want_bad), $3 decision errors, $4 decisions"
       else
