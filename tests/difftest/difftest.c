@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -61,6 +62,7 @@ struct opts {
   const char *emit_dir; /* --emit-policy: also copy the unit here */
   const char *lines;    /* decide these lines instead of generated ones */
   int jobs;             /* policies checked at a time */
+  int cpu_limit;        /* CPU seconds per policy */
 };
 
 static struct opts O;
@@ -784,8 +786,13 @@ static int child_status(int st)
 {
   if (WIFEXITED(st))
     return WEXITSTATUS(st);
-  if (WIFSIGNALED(st))
-    return WTERMSIG(st) == SIGALRM ? -1000 : -WTERMSIG(st);
+  if (WIFSIGNALED(st)) {
+    if (WTERMSIG(st) == SIGALRM)
+      return -1000;
+    if (WTERMSIG(st) == SIGXCPU || WTERMSIG(st) == SIGKILL)
+      return -1001;
+    return -WTERMSIG(st);
+  }
   return C_ENGINE;
 }
 
@@ -814,6 +821,11 @@ static void job_start(struct job *j)
   }
   if (pid == 0) {
     dup2(fileno(j->out), 1);
+    /* CPU time, not wall time, bounds a policy: the machine may be busy.
+     * A policy needs a few seconds; one that needs a minute does not
+     * end (a compile or an evaluation that blows up). */
+    struct rlimit rl = { (rlim_t)O.cpu_limit, (rlim_t)O.cpu_limit + 5 };
+    setrlimit(RLIMIT_CPU, &rl);
     alarm((unsigned)O.timeout);
     int rc = check_policy(j->path, j->n, j->seed, j->replay, j->k >= 0,
                           j->label);
@@ -889,7 +901,12 @@ static const char *status_text(int rc, char *buf, size_t cap)
   if (rc == C_ENGINE)
     return "an engine could not open the policy";
   if (rc == -1000)
-    return "timed out";
+    return "timed out (wall clock)";
+  if (rc == -1001) {
+    snprintf(buf, cap, "used more than %d s of CPU (a compile or an "
+             "evaluation that does not end)", O.cpu_limit);
+    return buf;
+  }
   if (rc < 0) {
     snprintf(buf, cap, "crashed (signal %d: %s)", -rc, strsignal(-rc));
     return buf;
@@ -1111,7 +1128,8 @@ static void usage(FILE *out)
     "  --seed S            base seed (default 1)\n"
     "  --engines LIST      interp,jit,aot (default all three)\n"
     "  --keep DIR          write each mismatch (policy, input, outputs)\n"
-    "  --timeout S         seconds per policy (default 600)\n"
+    "  --cpu-limit S       CPU seconds per policy (default 60)\n"
+    "  --timeout S         wall-clock seconds per policy (default 3600)\n"
     "  --jobs N            policies checked at a time (default 1)\n"
     "  --no-fork           run policies in this process (for debuggers)\n"
     "  --no-shrink         report mismatching lines as generated\n"
@@ -1175,7 +1193,8 @@ int main(int argc, char **argv)
   O.batch = 50;
   O.engines = (1u << NENGINES) - 1;
   O.fork = 1;
-  O.timeout = 600;
+  O.timeout = 3600;
+  O.cpu_limit = 60;
   O.jobs = 1;
   O.emit_policy = -1;
   O.shrink = 1;
@@ -1195,6 +1214,7 @@ int main(int argc, char **argv)
     else if (ARG("--engines")) O.engines = parse_engines(v);
     else if (ARG("--keep")) O.keep = v;
     else if (ARG("--timeout")) O.timeout = atoi(v);
+    else if (ARG("--cpu-limit")) O.cpu_limit = atoi(v);
     else if (ARG("--emit-policy")) O.emit_policy = atoi(v);
     else if (ARG("--emit-inputs")) O.emit_inputs = atol(v);
     else if (ARG("--emit-dir")) O.emit_dir = v;

@@ -297,7 +297,8 @@ static void harvest(struct dt_igen *g, struct prog *pg, const struct expr *e,
       struct hints tmp = { 0 };
       harvest(g, pg, e->u.unary.operand, &tmp);
       for (int i = 0; i < tmp.n; i++) {
-        tmp.h[i].v = -tmp.h[i].v;
+        if (tmp.h[i].v != INT64_MIN)
+          tmp.h[i].v = -tmp.h[i].v;
         enum pool p = tmp.h[i].k == H_INT ? P_INT
                       : tmp.h[i].k == H_NUM ? P_NUM
                       : tmp.h[i].k == H_MONEY ? P_MONEY

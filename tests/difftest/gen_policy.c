@@ -90,6 +90,8 @@ struct pg {
   char *items[MAX_ITEMS];
   int nitems;
   const char *pfx;      /* "m" in a module: names stay distinct */
+  const char *xpfx;     /* bundle policies: their externs' prefix (one
+                           extern name has one signature per bundle) */
   int in_module;        /* items go to mitems */
   char *mitems[MAX_ITEMS];
   int nmitems;
@@ -360,7 +362,8 @@ static void decl_externs(struct pg *g)
   for (int i = 0; i < n && g->nfn < MAX_FNS; i++) {
     struct gfn *fn = &g->fn[g->nfn++];
     memset(fn, 0, sizeof *fn);
-    snprintf(fn->name, sizeof fn->name, "%sext_%d%s", g->pfx, i,
+    snprintf(fn->name, sizeof fn->name, "%s%sext_%d%s", g->pfx,
+             g->in_module ? "" : g->xpfx, i,
              chance(g, 20) ? "_unbound" : "");
     fn->rank = -1;
     fn->np = pick(g, 4);
@@ -1064,7 +1067,22 @@ static void decl_let(struct pg *g, int idx, int rank)
   type_text(g, t, tt, sizeof tt);
   int untyped = 0, annotated = chance(g, 70);
   char *v;
-  if (t.k == K_INT && chance(g, 20)) {
+  if (chance(g, 2)) {
+    /* Deep nesting (the spec asks for at least 256 levels): a right-
+     * nested chain of int operations, 150 to 250 deep. */
+    t = ty(K_INT);
+    type_text(g, t, tt, sizeof tt);
+    int depth = 150 + pick(g, 101);
+    struct dt_buf b = { 0 };
+    static const char *ops[] = { "+", "-", "*", "/" };
+    for (int i = 0; i < depth; i++)
+      dt_buf_printf(&b, "(%d %s ", 1 + pick(g, 3), ops[pick(g, 4)]);
+    dt_buf_puts(&b, "item.quantity");
+    for (int i = 0; i < depth; i++)
+      dt_buf_puts(&b, ")");
+    v = b.p;
+    annotated = 1;
+  } else if (t.k == K_INT && chance(g, 20)) {
     /* An untyped number: money where money is expected. */
     v = chance(g, 50) ? lit_number(g, 0) : dt_xprintf("(%d - %d)",
                                                       pick(g, 20),
@@ -1313,6 +1331,7 @@ static struct pg *pg_new(uint64_t seed, const struct dt_iso *iso)
   g->iso = iso;
   g->cur_fn = -1;
   g->pfx = "";
+  g->xpfx = "";
   static const char *codes[] = { "final_sale", "too_late", "fraud",
                                  "worn", "manual_check", "no_receipt" };
   g->ncodes = 6;
@@ -1546,6 +1565,11 @@ static void gen_policy_text(uint64_t seed, uint64_t mseed,
                             struct dt_buf *out)
 {
   struct pg *g = pg_new(seed, iso);
+  /* In a bundle (a `for` given), externs are per policy: "a_ext_0". */
+  char xp[8] = "";
+  if (for_text || !random_for)
+    snprintf(xp, sizeof xp, "%c_", name[strlen(name) - 1]);
+  g->xpfx = xp;
   int rank = 0;
   if (use)
     rank = gen_module(g, mseed, 1);
