@@ -52,9 +52,13 @@ static const struct command commands[] = {
    "Rewrite files in the canonical layout (comments kept).  --check\n"
    "changes nothing and exits 1 naming the files that would change; -\n"
    "formats stdin to stdout.\n"},
-  {"bench", cmd_bench, "rpolc bench POLICY INPUT [--repeat N]",
+  {"bench", cmd_bench,
+   "rpolc bench POLICY INPUT [--repeat N] [--interp] [--baseline LIB.so]",
    "Decode INPUT once, then time decisions only; prints nanoseconds per\n"
-   "decision and decisions per second (median of several runs).\n"},
+   "decision and decisions per second (median of several runs), the load\n"
+   "time, the memory the policy added and the allocations per decision.\n"
+   "--baseline times a hand-written evaluator (an rpol_eval_fn in LIB.so)\n"
+   "on the same inputs, checks it decides alike, and prints the ratio.\n"},
   {"help", cmd_help, "rpolc help [COMMAND]", "Show help for a command.\n"},
 };
 #define NCOMMANDS ((int)(sizeof commands / sizeof commands[0]))

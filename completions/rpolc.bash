@@ -22,7 +22,7 @@ _rpolc()
     eval) flags="--explain --locale --extern-lib --interp" ;;
     test) flags="--coverage --coverage=json --interp --extern-lib" ;;
     fmt) flags="--check -" ;;
-    bench) flags="--repeat --interp --extern-lib" ;;
+    bench) flags="--repeat --interp --extern-lib --baseline" ;;
     help) COMPREPLY=($(compgen -W "check build eval test fmt bench" -- "$cur")); return ;;
   esac
   if [[ $cur == -* ]]; then
