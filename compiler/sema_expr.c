@@ -241,6 +241,23 @@ const struct type *sema_type(struct sctx *c, struct type_expr *te,
 
 /* ------------------------------------------------------------ literals */
 
+/* A money literal as one line, "12.345 EUR", and in *at the span of
+ * its amount when the code stands on another line: the literal may span
+ * lines and comments between its amount and its code (§1). */
+static const char *money_text(struct sctx *c, const struct expr *e,
+                              const char *code, struct span *at)
+{
+  const char *s = sema_expr_text(c, e);
+  size_t n = 0;
+
+  while ((s[n] >= '0' && s[n] <= '9') || s[n] == '_' || s[n] == '.')
+    n++;
+  *at = e->span;
+  if (strchr(s, '\n'))
+    at->end = at->start + (uint32_t)n;
+  return arena_printf(c->a, "%.*s %s", (int)n, s, code);
+}
+
 static const struct type *check_money(struct sctx *c, struct expr *e)
 {
   const char *code = e->u.money.code ? e->u.money.code : "";
@@ -261,13 +278,18 @@ static const struct type *check_money(struct sctx *c, struct expr *e)
   int rc = rpol_number_to_minor(e->u.money.amount.mant,
                                 e->u.money.amount.scale, exp, &minor);
   if (rc == RPOL_E_INEXACT_AMOUNT) {
-    sema_err(c, e->span, "'%s' has more decimals than '%s' allows (%d)",
-             sema_expr_text(c, e), code, exp);
+    struct span at;
+    const char *txt = money_text(c, e, code, &at);
+
+    sema_err(c, at, "'%s' has more decimals than '%s' allows (%d)", txt,
+             code, exp);
     return &type_error;
   }
   if (rc) {
-    sema_err(c, e->span, "money amount '%s' is out of range",
-             sema_expr_text(c, e));
+    struct span at;
+    const char *txt = money_text(c, e, code, &at);
+
+    sema_err(c, at, "money amount '%s' is out of range", txt);
     return &type_error;
   }
   e->u.money.minor = minor;
