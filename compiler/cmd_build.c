@@ -1,13 +1,60 @@
 /* cmd_build.c: `rpolc build PATH -o OUT.so` (§13): ahead-of-time
  * compilation of a policy file or a bundle directory into a shared object
  * (or, with --emit, an object file, assembly or LLVM IR to inspect). */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "aot.h"
 #include "commands.h"
 #include "driver.h"
 #include "layout.h"
+
+/* Refuses, before compiling, an output that cannot be written or that
+ * would overwrite the source: both are misuse (exit 2), and the linker's
+ * own message would come only after the whole compilation. */
+static int check_output(const char *out, const char *src,
+                        enum aot_emit emit)
+{
+  struct stat so, ss;
+  if (strcmp(out, "-") == 0) {
+    if (emit != AOT_SO)
+      return 0;          /* --emit=llvm|asm|obj to stdout */
+    fprintf(stderr, "rpolc build: error: a shared object is written to a "
+                    "file, not to stdout: -o OUT.so\n");
+    return 2;
+  }
+  if (stat(out, &so) == 0) {
+    if (S_ISDIR(so.st_mode)) {
+      fprintf(stderr, "rpolc build: error: cannot write '%s': it is a "
+                      "directory\n", out);
+      return 2;
+    }
+    if (stat(src, &ss) == 0 && so.st_dev == ss.st_dev &&
+        so.st_ino == ss.st_ino) {
+      fprintf(stderr, "rpolc build: error: '%s' is the source being "
+                      "built; choose another output file\n", out);
+      return 2;
+    }
+    return 0;
+  }
+  const char *slash = strrchr(out, '/');
+  char *dir = slash ? strndup(out, slash == out ? 1 : (size_t)(slash - out))
+                    : strdup(".");
+  if (!dir)
+    return 2;
+  int ok = access(dir, W_OK | X_OK) == 0;
+  int e = errno;
+  free(dir);
+  if (ok)
+    return 0;
+  fprintf(stderr, "rpolc build: error: cannot write '%s': %s\n", out,
+          strerror(e));
+  return 2;
+}
 
 int cmd_build(int argc, char **argv)
 {
@@ -45,6 +92,11 @@ int cmd_build(int argc, char **argv)
     return cmd_usage_error("build", "%s", "no PATH given");
   if (!out)
     return cmd_usage_error("build", "%s", "no output given: add -o OUT.so");
+  if (cmd_reject_artifact("build", path))
+    return 2;
+  int orc = check_output(out, path, emit);
+  if (orc)
+    return orc;
 
   struct session s;
   session_init(&s);

@@ -52,6 +52,11 @@ int cmd_test(int argc, char **argv)
     free(paths);
     return cmd_usage_error("test", "%s", "no PATH given");
   }
+  for (int i = 0; i < npaths; i++)
+    if (cmd_reject_artifact("test", paths[i])) {
+      free(paths);
+      return 2;
+    }
   struct session s;
   session_init(&s);
   int rc = testrun_files(&s, paths, npaths, &o, stdout);

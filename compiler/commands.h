@@ -14,4 +14,11 @@ int cmd_bench(int argc, char **argv);
 /* Prints "rpolc CMD: error: ..." and the command's usage; returns 2. */
 int cmd_usage_error(const char *cmd, const char *fmt, const char *arg);
 
+/* Whether PATH is a built artifact (an ELF file) rather than source. */
+int cmd_is_artifact(const char *path);
+
+/* If PATH is a built artifact, says that CMD reads source and returns 2;
+ * else returns 0. */
+int cmd_reject_artifact(const char *cmd, const char *path);
+
 #endif

@@ -100,6 +100,32 @@ int cmd_usage_error(const char *cmd, const char *fmt, const char *arg)
   return 2;
 }
 
+int cmd_is_artifact(const char *path)
+{
+  FILE *f = fopen(path, "rb");
+  unsigned char magic[4];
+  int yes = 0;
+  if (!f)
+    return 0;
+  /* A directory opens but does not read: not an artifact. */
+  yes = fread(magic, 1, sizeof magic, f) == sizeof magic &&
+        memcmp(magic, "\x7f" "ELF", 4) == 0;
+  fclose(f);
+  return yes;
+}
+
+int cmd_reject_artifact(const char *cmd, const char *path)
+{
+  if (!cmd_is_artifact(path))
+    return 0;
+  /* Read as source, a shared object would be reported as a page of NUL
+   * bytes; naming the mistake is kinder. */
+  fprintf(stderr, "rpolc %s: error: '%s' is a built shared object, not "
+                  "rpol source: %s the .rpol file or bundle directory it "
+                  "was built from\n", cmd, path, cmd);
+  return 2;
+}
+
 int cmd_check(int argc, char **argv)
 {
   if (argc < 2)
@@ -110,6 +136,10 @@ int cmd_check(int argc, char **argv)
       return cmd_usage_error("check", "unknown option '%s'", argv[i]);
   }
   for (int i = 1; i < argc; i++) {
+    if (cmd_reject_artifact("check", argv[i])) {
+      status = 2;
+      continue;
+    }
     struct session s;
     session_init(&s);
     struct driver_unit u;
@@ -139,9 +169,17 @@ int main(int argc, char **argv)
     usage(stdout);
     return 0;
   }
-  for (int i = 0; i < NCOMMANDS; i++)
-    if (strcmp(commands[i].name, argv[1]) == 0)
-      return commands[i].run(argc - 1, argv + 1);
+  for (int i = 0; i < NCOMMANDS; i++) {
+    if (strcmp(commands[i].name, argv[1]) != 0)
+      continue;
+    /* `rpolc CMD --help` is what people type first: help, not misuse. */
+    for (int j = 2; j < argc; j++)
+      if (strcmp(argv[j], "--help") == 0 || strcmp(argv[j], "-h") == 0) {
+        char *help_argv[] = { "help", argv[1], NULL };
+        return cmd_help(2, help_argv);
+      }
+    return commands[i].run(argc - 1, argv + 1);
+  }
   fprintf(stderr, "rpolc: error: unknown command '%s'\n\n", argv[1]);
   usage(stderr);
   return 2;

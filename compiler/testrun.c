@@ -338,6 +338,24 @@ static int build_input(struct runner *r, const struct program *p,
     }
   }
   memset(in, 0, sizeof *in * (size_t)(p->ninputs ? p->ninputs : 1));
+  /* As the decoder does: customer.country (routing) and order.currency
+   * (money values are read in it) are looked at first, so a test that
+   * leaves them out fails on them (bad_input) rather than on its first
+   * amount. */
+  static const char *const first[] = { "customer.country",
+                                       "order.currency" };
+  for (int k = 0; k < 2; k++) {
+    const struct decl *fd = field_by_path(p, first[k]);
+    int given = 0;
+    for (int i = 0; i < t->u.test.ngiven && fd; i++) {
+      const struct assign *g = &t->u.test.given[i];
+      given |= g->target_expr && g->target_expr->ref.decl == fd;
+    }
+    if (fd && !given && fd->u.input.required && !fd->u.input.deflt) {
+      *what = fd->u.input.path;
+      return RPOL_E_BAD_INPUT;
+    }
+  }
   for (int i = 0; i < t->u.test.ngiven; i++) {
     const struct assign *g = &t->u.test.given[i];
     const struct decl *d = g->target_expr ? g->target_expr->ref.decl : NULL;
@@ -721,6 +739,10 @@ static int run_unit(struct runner *r, struct driver_unit *du)
                              (size_t)(u.L.nexterns ? u.L.nexterns : 1));
   for (int i = 0; i < u.L.nexterns && r->lib; i++) {
     void *sym = dlsym(r->lib, u.L.externs[i]->name);
+    if (!sym && r->o->err)
+      fprintf(r->o->err, "rpolc: warning: '%s' does not define extern "
+              "'%s'; calls to it are the error unbound_extern\n",
+              r->o->extern_lib, u.L.externs[i]->name);
     /* POSIX: a data pointer from dlsym converts to a function pointer. */
     memcpy(&u.externs[i], &sym, sizeof sym);
   }
@@ -764,7 +786,12 @@ int testrun_files(struct session *s, const char *const *paths, int npaths,
   r.exps = arena_alloc(&s->arena, RPOL_NCURRENCY_CODES);
   memset(r.exps, -1, RPOL_NCURRENCY_CODES);
   if (o->extern_lib) {
-    r.lib = dlopen(o->extern_lib, RTLD_NOW | RTLD_LOCAL);
+    /* As in rpolc eval: a bare name is the file in the current directory,
+     * not a search of the library path. */
+    const char *lib = strchr(o->extern_lib, '/')
+                          ? o->extern_lib
+                          : arena_printf(&s->arena, "./%s", o->extern_lib);
+    r.lib = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
     if (!r.lib) {
       if (o->err)
         fprintf(o->err, "rpolc test: error: cannot load '%s': %s\n",

@@ -1,0 +1,24 @@
+# §13 exit status 2 for misuse, with a message that says why: built
+# shared objects given to the commands that read source, build outputs
+# that cannot be written (checked before compiling; the source is never
+# overwritten), and `rpolc COMMAND --help` (help on stdout, exit 0).
+st() { echo "[$*] exit $?"; }
+cp ok.rpol ok.jsonl "$WORK/" && cd "$WORK" || exit
+rpolc build ok.rpol -o ok.so; st build
+rpolc check ok.so; st check a .so
+rpolc check ok.rpol ok.so; st check source and a .so
+rpolc test ok.so; st test a .so
+rpolc build ok.so -o x.so; st build a .so
+rpolc eval ok.so ok.jsonl >/dev/null; st eval a .so
+rpolc build ok.rpol -o no/such/dir/x.so; st build into a missing directory
+rpolc build ok.rpol -o .; st build onto a directory
+cp ok.rpol src.rpol
+rpolc build src.rpol -o ./src.rpol; st build onto its source
+cmp -s ok.rpol src.rpol && echo "source intact"
+rpolc build ok.rpol -o -; st build a .so to stdout
+rpolc build ok.rpol --emit=llvm -o - | grep -c '^define'; st build llvm to stdout
+rpolc check --help | head -n 1; st check --help
+rpolc eval ok.rpol -h | head -n 1; st eval -h
+rpolc test --help >/dev/null; st test --help
+rpolc help eval | head -n 1; st help eval
+rpolc help frob; st help frob
