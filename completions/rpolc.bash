@@ -17,12 +17,12 @@ _rpolc()
   esac
   local flags=""
   case $cmd in
-    check) flags="" ;;
-    build) flags="-o --emit=so --emit=obj --emit=asm --emit=llvm" ;;
-    eval) flags="--explain --locale --extern-lib --interp" ;;
-    test) flags="--coverage --coverage=json --interp --extern-lib" ;;
-    fmt) flags="--check -" ;;
-    bench) flags="--repeat --interp --extern-lib --baseline" ;;
+    check) flags="--help" ;;
+    build) flags="-o --emit=so --emit=obj --emit=asm --emit=llvm --help" ;;
+    eval) flags="--explain --locale --extern-lib --interp --help" ;;
+    test) flags="--coverage --coverage=json --interp --extern-lib --help" ;;
+    fmt) flags="--check - --help" ;;
+    bench) flags="--repeat --interp --extern-lib --baseline --help" ;;
     help) COMPREPLY=($(compgen -W "check build eval test fmt bench" -- "$cur")); return ;;
   esac
   if [[ $cur == -* ]]; then
