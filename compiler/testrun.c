@@ -525,9 +525,15 @@ static int run_test(struct runner *r, struct unit_run *u, int pi,
     tx_puts(&msg, arena_printf(a, "  got %s\n", got_err));
   }
 
-  if (!ok)
-    fprintf(r->out, "%s: test \"%s\" failed\n%s", file_line(r, t->span),
-            t->u.test.title ? t->u.test.title : "", msg.p ? msg.p : "");
+  if (!ok) {
+    /* The title as an rpol string literal: a quote or a \n in it must
+     * not break the report's one-line-per-item layout. */
+    struct text title = { a, NULL, 0, 0 };
+    const char *tt = t->u.test.title ? t->u.test.title : "";
+    tx_string(&title, tt, (int64_t)strlen(tt));
+    fprintf(r->out, "%s: test %s failed\n%s", file_line(r, t->span),
+            title.p, msg.p ? msg.p : "");
+  }
   return ok;
 }
 
