@@ -158,6 +158,8 @@ struct expr {
   struct expr *expansion;
   int depth;                     /* (parse) height of this subtree, 1 for a
                                     leaf: bounds recursion in every pass */
+  int64_t str_len;               /* EX_STRING: bytes of .u.str, which may
+                                    hold U+0000 (`"\u{0}"`, §1) */
   union {
     struct decimal num;
     struct {

@@ -344,10 +344,12 @@ static void civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d)
 
 /* A string literal with the canonical escapes: \" \\ \n \t, and \u{X}
  * for the other control characters; everything else as itself. */
-static void put_string(struct sb *b, const char *s)
+/* Strings that are values may hold U+0000 (§1), so they are printed by
+ * length; the others (names, codes, titles) end at their NUL. */
+static void put_string_n(struct sb *b, const char *s, size_t n)
 {
   sb_put(b, "\"", 1);
-  for (; *s; s++) {
+  for (; n > 0; s++, n--) {
     unsigned char c = (unsigned char)*s;
     char buf[16];
 
@@ -366,6 +368,11 @@ static void put_string(struct sb *b, const char *s)
       sb_put(b, s, 1);
   }
   sb_put(b, "\"", 1);
+}
+
+static void put_string(struct sb *b, const char *s)
+{
+  put_string_n(b, s, strlen(s));
 }
 
 static int is_ident(const char *s)
@@ -602,7 +609,8 @@ static void flat_leaf(const struct fmt *f, struct sb *b, const struct expr *e)
     break;
   }
   case EX_STRING:
-    put_string(b, e->u.str ? e->u.str : "");
+    put_string_n(b, e->u.str ? e->u.str : "",
+                 e->u.str ? (size_t)e->str_len : 0);
     break;
   case EX_BOOL:
     sb_puts(b, e->u.b ? "true" : "false");

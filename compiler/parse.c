@@ -180,12 +180,25 @@ struct expr *parse_duration(struct parser *p, struct tokv n,
   return e;
 }
 
-struct expr *parse_string(struct parser *p, const char *s, struct span sp)
+struct expr *parse_string(struct parser *p, struct tokv t, struct span sp)
 {
   struct expr *e = parse_node(p, EX_STRING, sp);
 
-  e->u.str = s;
+  e->u.str = t.s;
+  e->str_len = (int64_t)t.n;
   return e;
+}
+
+/* A string that names something rather than being a value (a policy name
+ * or version, a `use` path, a verdict code, a message's code, locale or
+ * text, a test's title): these travel as C strings, so U+0000 (which a
+ * string value may hold, §1) cannot stand in them. */
+const char *parse_text(struct parser *p, struct tokv t, struct span sp)
+{
+  if (t.s && strlen(t.s) != t.n)
+    parse_error(p, sp, "'\\u{0}' (U+0000) may stand in a string value "
+                "but not in a name, code, path, title or message text");
+  return t.s ? t.s : "";
 }
 
 struct expr *parse_bool(struct parser *p, int b, struct span sp)

@@ -1637,7 +1637,9 @@ int sema_same_tree(const struct expr *a, const struct expr *b)
   case EX_DATE:
     return a->u.days == b->u.days;
   case EX_STRING:
-    return str_eq(a->u.str, b->u.str);
+    return a->str_len == b->str_len &&
+           (a->str_len == 0 ||
+            memcmp(a->u.str, b->u.str, (size_t)a->str_len) == 0);
   case EX_BOOL:
     return a->u.b == b->u.b;
   case EX_VERDICT:

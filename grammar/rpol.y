@@ -43,6 +43,7 @@ typedef void *yyscan_t;
 /* A token's value. */
 struct tokv {
   const char *s;          /* IDENT, STRING (decoded) */
+  size_t n;               /* STRING: bytes of s (it may hold U+0000) */
   uint64_t u;             /* INT magnitude; DURUNIT days per unit */
   struct decimal d;       /* DEC, MONEY amount, PERCENT */
   int64_t days;           /* DATE */
@@ -115,7 +116,8 @@ struct expr *parse_money(struct parser *p, struct tokv t, struct span sp);
 struct expr *parse_percent(struct parser *p, struct tokv t, struct span sp);
 struct expr *parse_duration(struct parser *p, struct tokv n,
                             struct tokv unit, struct span sp);
-struct expr *parse_string(struct parser *p, const char *s, struct span sp);
+struct expr *parse_string(struct parser *p, struct tokv t, struct span sp);
+const char *parse_text(struct parser *p, struct tokv t, struct span sp);
 struct expr *parse_bool(struct parser *p, int b, struct span sp);
 struct expr *parse_verdict(struct parser *p, enum verdict_kind k,
                            const char *code, struct span code_span,
@@ -316,9 +318,12 @@ file
 
 header
   : POLICY STRING VERSION STRING for_opt
-      { parse_header(p, FILE_POLICY, $2.s, $4.s, @$); }
+      {
+        parse_header(p, FILE_POLICY, parse_text(p, $2, @2),
+                     parse_text(p, $4, @4), @$);
+      }
   | MODULE STRING
-      { parse_header(p, FILE_MODULE, $2.s, NULL, @$); }
+      { parse_header(p, FILE_MODULE, parse_text(p, $2, @2), NULL, @$); }
   | error
   ;
 
@@ -340,7 +345,12 @@ prelude_decls
 
 decl
   : USE STRING
-      { $$ = parse_decl_use(p, $2.s, @2, @$); }
+      {
+        /* A path with U+0000 in it is reported, not tried. */
+        const char *path = parse_text(p, $2, @2);
+
+        $$ = strlen(path) == $2.n ? parse_decl_use(p, path, @2, @$) : NULL;
+      }
   | REGION ident '=' expr
       { $$ = parse_decl_value(p, D_REGION, $2.s, @2, NULL, $4, @$); }
   | CONST ident opt_type '=' expr
@@ -374,9 +384,13 @@ decl
   | DECIDE ident '=' expr
       { $$ = parse_decl_decide(p, $2.s, @2, NULL, $4, @4, @$); }
   | MESSAGE STRING '{' mtexts '}'
-      { $$ = parse_decl_message(p, $2.s, @2, &$4, @$); }
+      {
+        $$ = parse_decl_message(p, parse_text(p, $2, @2), @2, &$4, @$);
+      }
   | TEST STRING '{' given_opt expect_opt '}'
-      { $$ = parse_decl_test(p, $2.s, @2, &$4, &$5, @$); }
+      {
+        $$ = parse_decl_test(p, parse_text(p, $2, @2), @2, &$4, &$5, @$);
+      }
   | error
       { $$ = NULL; RECOVERED(); }
   ;
@@ -465,8 +479,13 @@ mtexts
   ;
 
 mtext
-  : ident ':' STRING            { $$ = parse_mtext(p, $1.s, @1, $3.s); }
-  | STRING ':' STRING           { $$ = parse_mtext(p, $1.s, @1, $3.s); }
+  : ident ':' STRING
+      { $$ = parse_mtext(p, $1.s, @1, parse_text(p, $3, @3)); }
+  | STRING ':' STRING
+      {
+        $$ = parse_mtext(p, parse_text(p, $1, @1), @1,
+                         parse_text(p, $3, @3));
+      }
   | error                       { $$ = NULL; RECOVERED(); }
   ;
 
@@ -649,13 +668,19 @@ primary
         $$ = parse_leaf(p, EX_DATE, @$);
         $$->u.days = $1.days;
       }
-  | STRING             { $$ = parse_string(p, $1.s, @$); }
+  | STRING             { $$ = parse_string(p, $1, @$); }
   | TRUE               { $$ = parse_bool(p, 1, @$); }
   | FALSE              { $$ = parse_bool(p, 0, @$); }
   | ALLOW              { $$ = parse_verdict(p, VERDICT_ALLOW, NULL, @1, @$); }
-  | DENY STRING        { $$ = parse_verdict(p, VERDICT_DENY, $2.s, @2, @$); }
+  | DENY STRING
+      {
+        $$ = parse_verdict(p, VERDICT_DENY, parse_text(p, $2, @2), @2, @$);
+      }
   | REVIEW STRING
-      { $$ = parse_verdict(p, VERDICT_REVIEW, $2.s, @2, @$); }
+      {
+        $$ = parse_verdict(p, VERDICT_REVIEW, parse_text(p, $2, @2), @2,
+                           @$);
+      }
   | dotted             { $$ = parse_dotted_expr(p, $1, @$); }
   | ident '(' args_opt ')'
       { $$ = parse_call(p, $1.s, @1, &$3, @$); }

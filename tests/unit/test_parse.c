@@ -139,7 +139,14 @@ static void sx(struct buf *b, const struct expr *e)
     bput(b, "@%lld", (long long)e->u.days);
     break;
   case EX_STRING:
-    bput(b, "\"%s\"", e->u.str);
+    /* U+0000 (`\u{0}`) prints as \0: strings carry their length. */
+    bput(b, "\"");
+    for (int64_t k = 0; k < e->str_len; k++)
+      if (e->u.str[k])
+        bput(b, "%c", e->u.str[k]);
+      else
+        bput(b, "\\0");
+    bput(b, "\"");
     break;
   case EX_BOOL:
     bput(b, e->u.b ? "true" : "false");
@@ -366,7 +373,8 @@ static void test_literals(void **state)
     {"\"\\u{}\"", NULL, "invalid escape '\\u'"},
     {"\"\\u{12\"", NULL, "invalid escape '\\u'"},
     {"\"\\u0041\"", NULL, "invalid escape '\\u'"},
-    {"\"\\u{0}\"", NULL, "NUL character"},
+    {"\"\\u{0}\"", "\"\\0\"", NULL},
+    {"\"a\\u{0}b\\u{00}\"", "\"a\\0b\\0\"", NULL},
     {"\"a\\qb\"", NULL, "invalid escape '\\q'"},
     {"\"\\r\"", NULL, "invalid escape '\\r'"},
     {"\"\\\xc3\xa9\"", NULL, "invalid escape '\\\xc3\xa9'"},
