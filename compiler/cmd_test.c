@@ -1,6 +1,8 @@
 /* cmd_test.c: `rpolc test` (§11, §13).  Tests run on the compiled code
  * (the JIT) unless --interp asks for the reference interpreter; the
  * runner itself is testrun.c. */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,7 +62,12 @@ int cmd_test(int argc, char **argv)
   struct session s;
   session_init(&s);
   int rc = testrun_files(&s, paths, npaths, &o, stdout);
-  fflush(stdout);
+  if (fflush(stdout) != 0 || ferror(stdout)) {
+    /* A report that did not reach its reader must not pass in CI. */
+    fprintf(stderr, "rpolc test: error: writing the report failed: %s\n",
+            strerror(errno));
+    rc = 2;
+  }
   diag_print(&s.diags, stderr);
   session_free(&s);
   free(paths);

@@ -22,3 +22,10 @@ rpolc eval ok.rpol -h | head -n 1; st eval -h
 rpolc test --help >/dev/null; st test --help
 rpolc help eval | head -n 1; st help eval
 rpolc help frob; st help frob
+if [ -w /dev/full ]; then
+  rpolc test ok.rpol >/dev/full; st test report to a full disk
+  rpolc eval ok.rpol ok.jsonl >/dev/full 2>/dev/null; st eval to a full disk
+else
+  echo "[test report to a full disk] exit 2"; echo "[eval to a full disk] exit 2"
+  echo "rpolc test: error: writing the report failed: No space left on device" >&2
+fi
