@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "commands.h"
 #include "driver.h"
@@ -126,6 +127,42 @@ int cmd_reject_artifact(const char *cmd, const char *path)
   return 2;
 }
 
+/* Whether argv[i] is checked anyway by another argument: the same file
+ * given twice, or NAME.test.rpol given beside NAME.rpol (a policy is
+ * checked with its test file).  `rpolc check *.rpol` would otherwise
+ * print every diagnostic of a test file twice. */
+static int same_file(const char *a, const char *b)
+{
+  struct stat x, y;
+  return stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_dev == y.st_dev &&
+         x.st_ino == y.st_ino && !S_ISDIR(x.st_mode);
+}
+
+static int covered_by_other(int argc, char **argv, int i)
+{
+  const char *a = argv[i];
+  size_t n = strlen(a), tl = strlen(".test.rpol");
+  char *policy = NULL;
+  int yes = 0;
+  if (n > tl && strcmp(a + n - tl, ".test.rpol") == 0) {
+    policy = malloc(n + 1);
+    if (policy) {
+      memcpy(policy, a, n - tl);
+      strcpy(policy + n - tl, ".rpol");
+    }
+  }
+  for (int j = 1; j < argc && !yes; j++) {
+    if (j == i)
+      continue;
+    if (j < i && same_file(argv[j], a))
+      yes = 1;
+    else if (policy && same_file(argv[j], policy))
+      yes = 1;
+  }
+  free(policy);
+  return yes;
+}
+
 int cmd_check(int argc, char **argv)
 {
   if (argc < 2)
@@ -140,6 +177,8 @@ int cmd_check(int argc, char **argv)
       status = 2;
       continue;
     }
+    if (covered_by_other(argc, argv, i))
+      continue;
     struct session s;
     session_init(&s);
     struct driver_unit u;
