@@ -1337,7 +1337,10 @@ static void check_for(struct sctx *c, struct file *pol)
   if (!pol->for_set->is_const)
     return;
   unsigned char *set = arena_alloc(c->a, RPOL_NCOUNTRY_CODES);
-  if (!sema_fold_countries(c, pol->for_set, set)) {
+  int folded = sema_fold_countries(c, pol->for_set, set, what);
+  if (folded < 0)
+    return;
+  if (!folded) {
     sema_err(c, pol->for_set->span, "the set of a 'for' clause could not "
              "be evaluated");
     return;

@@ -1714,12 +1714,45 @@ int sema_const_true(struct sctx *c, const struct expr *e)
   return v.v != 0;
 }
 
+/* Folds a constant country set (a `for` clause's, §2).  A constant may
+ * still fail when evaluated (`1 / 0`, an overflow, two currencies); that
+ * is reported here, at what failed, since routing happens before any
+ * decision could carry the error. */
 int sema_fold_countries(struct sctx *c, const struct expr *e,
-                        unsigned char *set)
+                        unsigned char *set, const char *what)
 {
   struct rpol_slot v;
+  struct span at;
+  int rc;
+
   if (!e || e->type->kind != TY_SET || e->type->elem != &type_country ||
-      !eval_const(c, e, &v) || v.kind != RPOL_K_SET)
+      !e->is_const || is_err(e->type) || sema_untyped(e->type))
+    return 0;
+  memset(&v, 0, sizeof v);
+  at = e->span;
+  rc = interp_const(c->a, e, -1, c->cur_exp, &v, &at);
+  if (rc == RPOL_E_INEXACT_AMOUNT) {
+    /* No order currency is known when a line is routed. */
+    sema_err(c, at, "%s cannot use a plain number as money: it would be "
+             "in the order currency, unknown when a line is routed "
+             "(write the currency, as in '5 EUR')", what);
+    return -1;
+  }
+  if (rc) {
+    static const char *const names[] = {
+      [RPOL_E_CURRENCY_MISMATCH] = "currency_mismatch",
+      [RPOL_E_OVERFLOW] = "overflow",
+      [RPOL_E_DIVISION_BY_ZERO] = "division_by_zero",
+    };
+    const char *name = rc > 0 && rc < (int)(sizeof names / sizeof *names)
+                           && names[rc] ? names[rc] : NULL;
+    if (name)
+      sema_err(c, at, "%s fails when evaluated: %s", what, name);
+    else
+      sema_err(c, at, "%s could not be evaluated", what);
+    return -1;
+  }
+  if (v.kind != RPOL_K_SET)
     return 0;
   const int64_t *el = v.p;
   for (int64_t i = 0; i < v.n; i++)

@@ -103,7 +103,9 @@ int sema_const_true(struct sctx *c, const struct expr *e);
 int sema_member_index(struct sctx *c, struct decl *enm, const char *name,
                       int visible_only);
 const char *sema_expr_text(struct sctx *c, const struct expr *e);
+/* 1: folded into set; -1: an evaluation error, reported; 0: not a
+ * constant country set (nothing reported). */
 int sema_fold_countries(struct sctx *c, const struct expr *e,
-                        unsigned char *set);
+                        unsigned char *set, const char *what);
 
 #endif
