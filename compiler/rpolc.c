@@ -48,7 +48,10 @@ static const struct command commands[] = {
    "rpolc test PATH... [--coverage[=json]] [--interp] [--extern-lib LIB.so]",
    "Run the test blocks of policies and of NAME.test.rpol files.  Prints\n"
    "one block per failing test and a closing line 'N passed, N failed'.\n"
-   "--coverage lists the cases no test reached.\n"},
+   "Exit status 1 if a test failed or a file did not check.\n"
+   "  --coverage[=json]  list the cases no test reached, per policy\n"
+   "  --interp           run on the reference interpreter\n"
+   "  --extern-lib LIB   bind extern functions from a shared library\n"},
   {"fmt", cmd_fmt, "rpolc fmt [--check] PATH... | rpolc fmt -",
    "Rewrite files in the canonical layout (comments kept).  --check\n"
    "changes nothing and exits 1 naming the files that would change; -\n"
