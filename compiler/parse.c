@@ -731,11 +731,23 @@ struct decl *parse_decl_message(struct parser *p, const char *code,
   d->u.message.texts = arena_alloc(
       p->a, (size_t)(texts->len ? texts->len : 1) *
                 sizeof(struct message_text));
-  for (i = 0; i < texts->len; i++)
-    if (texts->items[i])
-      d->u.message.texts[n++] = *(struct message_text *)texts->items[i];
+  for (i = 0; i < texts->len; i++) {
+    /* A text lost to a syntax error: the checks of §8 ("needs an 'en'
+     * text") would only add noise to the error already reported. */
+    if (!texts->items[i])
+      return NULL;
+    d->u.message.texts[n++] = *(struct message_text *)texts->items[i];
+  }
   d->u.message.ntexts = n;
   return d;
+}
+
+/* Texts of a message are not separated by commas: one error per comma,
+ * and the text before it is kept. */
+void parse_mtext_comma(struct parser *p, struct span comma)
+{
+  parse_error(p, comma, "unexpected ',': the texts of a message are "
+              "separated by spaces or line breaks, not commas");
 }
 
 static struct assign *vec_assigns(struct parser *p, struct vec *v, int *n)

@@ -118,6 +118,7 @@ struct expr *parse_duration(struct parser *p, struct tokv n,
                             struct tokv unit, struct span sp);
 struct expr *parse_string(struct parser *p, struct tokv t, struct span sp);
 const char *parse_text(struct parser *p, struct tokv t, struct span sp);
+void parse_mtext_comma(struct parser *p, struct span comma);
 struct expr *parse_bool(struct parser *p, int b, struct span sp);
 struct expr *parse_verdict(struct parser *p, enum verdict_kind k,
                            const char *code, struct span code_span,
@@ -475,7 +476,13 @@ case_item
 
 mtexts
   : %empty                      { $$ = (struct vec){0}; }
-  | mtexts mtext                { $$ = vec_add(p, $1, $2); }
+  | mtexts mtext
+      {
+        /* NULL (an error) stays in: parse_decl_message then drops the
+         * message, whose checks would only repeat the error. */
+        $$ = $1;
+        vec_push(p->a, &$$, $2);
+      }
   ;
 
 mtext
@@ -483,6 +490,19 @@ mtext
       { $$ = parse_mtext(p, $1.s, @1, parse_text(p, $3, @3)); }
   | STRING ':' STRING
       {
+        $$ = parse_mtext(p, parse_text(p, $1, @1), @1,
+                         parse_text(p, $3, @3));
+      }
+  /* `{ en: "a", de: "b" }`: said once, and the text is kept, so that no
+   * "has no 'en' text" follows. */
+  | ident ':' STRING ','
+      {
+        parse_mtext_comma(p, @4);
+        $$ = parse_mtext(p, $1.s, @1, parse_text(p, $3, @3));
+      }
+  | STRING ':' STRING ','
+      {
+        parse_mtext_comma(p, @4);
         $$ = parse_mtext(p, parse_text(p, $1, @1), @1,
                          parse_text(p, $3, @3));
       }
@@ -947,6 +967,17 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner,
   n = yypcontext_expected_tokens(ctx, exp, YYNTOKENS);
   if (n < 0)
     n = 0;
+  /* A comma after a message's text is accepted only to be reported
+   * (mtext): never suggest one. */
+  if (lx->nopen > 0 && lx->open[lx->nopen - 1].what &&
+      strcmp(lx->open[lx->nopen - 1].what, "message") == 0) {
+    int i, k = 0;
+
+    for (i = 0; i < n; i++)
+      if (exp[i] != YYTRANSLATE(','))
+        exp[k++] = exp[i];
+    n = k;
+  }
   what = report_unexpected(p, t, at);
 
   if (report_has(exp, n, YYSYMBOL_POLICY)) {
