@@ -300,18 +300,24 @@ static int is_none(const struct expr *e)
 static void reported(const struct program *p, const struct rpol_result *res,
                      int k, int order_cur, struct rpol_slot *v)
 {
+  (void)p;
   memset(v, 0, sizeof *v);
-  if (res->verdict != VERDICT_DENY || k == OUT_ELIGIBLE) {
+  if (res->verdict != VERDICT_DENY || k == OUT_ELIGIBLE)
     *v = res->out[k];
+  if (v->present)
     return;
-  }
-  if (k == OUT_RETURN_REQUIRED) {
+  /* shipping_refund and duties_refund default to 0 (§6): a policy that
+   * does not decide them leaves them out of the JSON record, but their
+   * value, which a test may expect, is zero; a denial reports every
+   * standard money output as zero and return_required as false. */
+  int deny = res->verdict == VERDICT_DENY && k != OUT_ELIGIBLE;
+  if (deny && k == OUT_RETURN_REQUIRED) {
     v->present = 1;
     v->kind = RPOL_K_BOOL;
-  } else if (k == OUT_RESTOCKING_FEE || k == OUT_RETURN_SHIPPING_FEE ||
-             k == OUT_REFUND_AMOUNT ||
-             ((k == OUT_SHIPPING_REFUND || k == OUT_DUTIES_REFUND) &&
-              p->outputs[k]->u.output.decided_by)) {
+  } else if (k == OUT_SHIPPING_REFUND || k == OUT_DUTIES_REFUND ||
+             (deny && (k == OUT_RESTOCKING_FEE ||
+                       k == OUT_RETURN_SHIPPING_FEE ||
+                       k == OUT_REFUND_AMOUNT))) {
     v->present = 1;
     v->kind = RPOL_K_MONEY;
     v->cur = order_cur;

@@ -1,0 +1,1 @@
+rpolc test test-reported.rpol
