@@ -106,12 +106,16 @@ int cmd_usage_error(const char *cmd, const char *fmt, const char *arg)
 
 int cmd_is_artifact(const char *path)
 {
+  struct stat st;
+  /* Only regular files: peeking into a pipe (/dev/stdin) would eat the
+   * bytes the command is about to read. */
+  if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+    return 0;
   FILE *f = fopen(path, "rb");
   unsigned char magic[4];
   int yes = 0;
   if (!f)
     return 0;
-  /* A directory opens but does not read: not an artifact. */
   yes = fread(magic, 1, sizeof magic, f) == sizeof magic &&
         memcmp(magic, "\x7f" "ELF", 4) == 0;
   fclose(f);
