@@ -98,15 +98,19 @@ static struct rpol_str str_of(const struct rpol_slot *s)
 }
 
 /* Storage for a set built during evaluation: the arena for constants,
- * else the result's scratch area (NULL when it runs out). */
+ * else the result's scratch area (NULL when it runs out).  Running out
+ * leaves scratch_used above scratch_cap, so that the runtime can tell this
+ * `overflow` from an arithmetic one (compiled code does the same). */
 static void *ctx_alloc(struct ictx *c, size_t n)
 {
   if (c->arena)
     return arena_alloc(c->arena, n ? n : 1);
   struct rpol_result *r = c->res;
   int64_t at = (r->scratch_used + 15) & ~(int64_t)15;
-  if (!r->scratch || at < 0 || (int64_t)n > r->scratch_cap - at)
+  if (!r->scratch || at < 0 || (int64_t)n > r->scratch_cap - at) {
+    r->scratch_used = r->scratch_cap + 1;
     return NULL;
+  }
   r->scratch_used = at + (int64_t)n;
   return r->scratch + at;
 }
@@ -218,11 +222,10 @@ static int set_eq(const struct rpol_slot *a, const struct rpol_slot *b)
   return 1;
 }
 
-static int set_op(struct ictx *c, int add, const struct rpol_slot *a,
+static int set_op(struct ictx *c, int add, int ek, const struct rpol_slot *a,
                   const struct rpol_slot *b, struct rpol_slot *o,
                   struct span at)
 {
-  int ek = a->n ? a->elem_kind : b->elem_kind;
   int64_t cap = add ? a->n + b->n : a->n;
   void *dst = ctx_alloc(c, (size_t)cap * elem_size(ek));
   if (!dst)
@@ -238,7 +241,7 @@ static int set_op(struct ictx *c, int add, const struct rpol_slot *a,
     n = add ? rpol_set_union_int(a->p, a->n, b->p, b->n, dst)
             : rpol_set_diff_int(a->p, a->n, b->p, b->n, dst);
   put(o, RPOL_K_SET, 0);
-  o->elem_kind = (uint8_t)(a->elem_kind ? a->elem_kind : b->elem_kind);
+  o->elem_kind = (uint8_t)ek;
   o->p = dst;
   o->n = n;
   return 0;
@@ -268,26 +271,245 @@ static const struct rpol_slot *cached(const struct ictx *c, const void *key)
   return NULL;
 }
 
-static int ev_set(struct ictx *c, const struct expr *e, struct rpol_slot *o)
+/* ------------------------------------------------------- built sets
+ *
+ * A set expression is a tree of set literals, unions and differences
+ * (through the initialisers of named constants and regions); anything else
+ * in it (an input, a let, an `if`, a call) is an operand.  It is evaluated
+ * in two steps, as compiled code does: first every operand and every
+ * literal element, left to right, then the sets are built bottom-up, left
+ * before right, each one in the decision's scratch area.  So an error in an
+ * operand comes before running out of scratch space for the tree, and
+ * running out is reported at the first literal or operator whose set does
+ * not fit, in that order.  A subtree whose value is known when the policy
+ * is compiled (literal elements, see tree_const) is never built.  Since
+ * scratch space is never given back during a decision, both engines then
+ * use the same bytes in the same order and run out at the same place. */
+
+#define TREE_STACK_LEAVES 2048   /* operands kept on the C stack */
+
+enum { TN_LEAF, TN_LIST, TN_UNION, TN_DIFF };
+
+/* The tree node e stands for: *n is e with expansions and named
+ * constants followed. */
+static int tree_node(const struct expr *e, const struct expr **n)
+{
+  for (;;) {
+    if (e->expansion) {
+      e = e->expansion;
+      continue;
+    }
+    if ((e->kind == EX_NAME || e->kind == EX_QUALIFIED) &&
+        (e->ref.kind == REF_CONST || e->ref.kind == REF_REGION) &&
+        e->ref.decl && e->ref.decl->u.value.init) {
+      e = e->ref.decl->u.value.init;
+      continue;
+    }
+    break;
+  }
+  *n = e;
+  if (e->kind == EX_SET)
+    return TN_LIST;
+  if (e->kind == EX_BINARY && e->u.bin.op == BIN_ADD)
+    return TN_UNION;
+  if (e->kind == EX_BINARY && e->u.bin.op == BIN_SUB)
+    return TN_DIFF;
+  return TN_LEAF;
+}
+
+/* Whether a literal element's value is fixed when the policy is compiled:
+ * literals (but not an untyped number read as money, which takes the
+ * order currency's decimals), members, countries, currencies, constants of
+ * those, `not` and comparisons of such values.  For strings only a string
+ * literal is.  This is what the code generator can fold. */
+static int elem_const(const struct expr *x, int ek)
+{
+  while (x->expansion)
+    x = x->expansion;
+  if (ek == RPOL_K_STRING)
+    return x->kind == EX_STRING;
+  switch (x->kind) {
+  case EX_INT: case EX_DEC:
+    return ek != RPOL_K_MONEY && !x->from_number &&
+           !(x->type && x->type->kind == TY_MONEY);
+  case EX_MONEY: case EX_PERCENT: case EX_DURATION: case EX_DATE:
+  case EX_BOOL:
+    return 1;
+  case EX_NAME: case EX_QUALIFIED:
+    switch (x->ref.kind) {
+    case REF_MEMBER: case REF_COUNTRY: case REF_CURRENCY:
+      return 1;
+    case REF_CONST:
+      return x->ref.decl && x->ref.decl->u.value.init &&
+             elem_const(x->ref.decl->u.value.init, ek);
+    default:
+      return 0;
+    }
+  case EX_UNARY:
+    return x->u.unary.op == UN_NOT &&
+           elem_const(x->u.unary.operand, RPOL_K_BOOL);
+  case EX_CALL:
+    if (x->ref.kind != REF_BUILTIN)
+      return 0;
+    if ((x->ref.builtin == BI_MIN || x->ref.builtin == BI_MAX) &&
+        x->u.call.nargs == 2)
+      return elem_const(x->u.call.args[0], ek) &&
+             elem_const(x->u.call.args[1], ek);
+    return x->ref.builtin == BI_TO_DAYS && x->u.call.nargs == 1 &&
+           elem_const(x->u.call.args[0], RPOL_K_DURATION);
+  case EX_BINARY: {
+    const struct type *t = x->u.bin.lhs->type;
+    int k = t && t->kind != TY_NUMBER ? kind_of(t)
+                                      : kind_of(x->u.bin.rhs->type);
+    if (x->u.bin.op < BIN_EQ || x->u.bin.op > BIN_GE ||
+        k == RPOL_K_STRING || k == RPOL_K_SET)
+      return 0;
+    return elem_const(x->u.bin.lhs, k) && elem_const(x->u.bin.rhs, k);
+  }
+  default:
+    return 0;
+  }
+}
+
+static int tree_const(const struct expr *e, int ek)
+{
+  const struct expr *n;
+  int kind = tree_node(e, &n);
+  if (!n->is_const)
+    return 0;          /* (what follows implies is_const) */
+  switch (kind) {
+  case TN_LIST:
+    for (int i = 0; i < n->u.set.n; i++)
+      if (!elem_const(n->u.set.elems[i], ek))
+        return 0;
+    return 1;
+  case TN_UNION: case TN_DIFF:
+    return tree_const(n->u.bin.lhs, ek) && tree_const(n->u.bin.rhs, ek);
+  default:
+    return 0;
+  }
+}
+
+/* The value of a constant subtree, computed when the program was
+ * prepared; NULL if it was not (then it is built like any other). */
+static const struct rpol_slot *tree_cached(const struct ictx *c,
+                                           const struct expr *e, int ek)
+{
+  const struct expr *n;
+  if (tree_node(e, &n) == TN_LEAF || !tree_const(n, ek))
+    return NULL;
+  return cached(c, n);
+}
+
+/* Operands and literal elements of the tree, once evaluated. */
+static int64_t tree_leaves(const struct ictx *c, const struct expr *e,
+                           int ek)
+{
+  const struct expr *n;
+  int k = tree_node(e, &n);
+  if (k == TN_LEAF || tree_cached(c, n, ek))
+    return 1;
+  if (k == TN_LIST)
+    return n->u.set.n;
+  return tree_leaves(c, n->u.bin.lhs, ek) + tree_leaves(c, n->u.bin.rhs, ek);
+}
+
+/* Step one: the operands and elements into buf[*k...], left to right. */
+static int tree_eval(struct ictx *c, const struct expr *e, int ek,
+                     struct rpol_slot *buf, int64_t *k)
+{
+  const struct expr *n;
+  int rc, kind = tree_node(e, &n);
+  const struct rpol_slot *cv = kind == TN_LEAF ? NULL
+                                               : tree_cached(c, n, ek);
+  if (cv) {
+    buf[(*k)++] = *cv;
+    return 0;
+  }
+  switch (kind) {
+  case TN_LIST:
+    for (int i = 0; i < n->u.set.n; i++)
+      if ((rc = ev(c, n->u.set.elems[i], &buf[(*k)++])) != 0)
+        return rc;
+    return 0;
+  case TN_UNION: case TN_DIFF:
+    if ((rc = tree_eval(c, n->u.bin.lhs, ek, buf, k)) != 0)
+      return rc;
+    return tree_eval(c, n->u.bin.rhs, ek, buf, k);
+  default:
+    return ev(c, n, &buf[(*k)++]);
+  }
+}
+
+/* Step two: the sets, bottom-up, from the values of step one. */
+static int tree_build(struct ictx *c, const struct expr *e, int ek,
+                      const struct rpol_slot *buf, int64_t *k,
+                      struct rpol_slot *o)
+{
+  const struct expr *n;
+  int rc, kind = tree_node(e, &n);
+  if (kind == TN_LEAF || tree_cached(c, n, ek)) {
+    *o = buf[(*k)++];
+    return 0;
+  }
+  if (kind == TN_LIST) {
+    size_t sz = elem_size(ek);
+    int64_t cnt = n->u.set.n;
+    unsigned char *p = ctx_alloc(c, (size_t)cnt * sz);
+    if (!p)
+      return fail(c, RPOL_E_OVERFLOW, n->span);
+    for (int64_t i = 0; i < cnt; i++)
+      elem_store(ek, p + i * sz, &buf[(*k)++]);
+    put(o, RPOL_K_SET, 0);
+    o->elem_kind = (uint8_t)ek;
+    o->p = p;
+    o->n = set_normalise(ek, p, cnt);
+    return 0;
+  }
+  struct rpol_slot a, b;
+  if ((rc = tree_build(c, n->u.bin.lhs, ek, buf, k, &a)) != 0 ||
+      (rc = tree_build(c, n->u.bin.rhs, ek, buf, k, &b)) != 0)
+    return rc;
+  return set_op(c, kind == TN_UNION, ek, &a, &b, o, n->u.bin.op_span);
+}
+
+static int ev_settree_buf(struct ictx *c, const struct expr *e, int ek,
+                          struct rpol_slot *buf, struct rpol_slot *o)
+{
+  int64_t k = 0;
+  int rc = tree_eval(c, e, ek, buf, &k);
+  if (rc)
+    return rc;
+  k = 0;
+  return tree_build(c, e, ek, buf, &k, o);
+}
+
+/* A set literal, union or difference (e is one; see above). */
+static int ev_settree(struct ictx *c, const struct expr *e,
+                      struct rpol_slot *o)
 {
   int ek = e->type && e->type->kind == TY_SET ? kind_of(e->type->elem)
                                               : RPOL_K_INT;
-  size_t sz = elem_size(ek);
-  unsigned char *p = ctx_alloc(c, (size_t)e->u.set.n * sz);
-  if (!p)
-    return fail(c, RPOL_E_OVERFLOW, e->span);
-  for (int i = 0; i < e->u.set.n; i++) {
-    struct rpol_slot v;
-    int rc = ev(c, e->u.set.elems[i], &v);
-    if (rc)
-      return rc;
-    elem_store(ek, p + i * sz, &v);
+  const struct rpol_slot *cv = tree_cached(c, e, ek);
+  if (cv) {
+    *o = *cv;
+    return 0;
   }
-  put(o, RPOL_K_SET, 0);
-  o->elem_kind = (uint8_t)ek;
-  o->p = p;
-  o->n = set_normalise(ek, p, e->u.set.n);
-  return 0;
+  int64_t n = tree_leaves(c, e, ek);
+  if (n <= TREE_STACK_LEAVES) {
+    struct rpol_slot buf[n > 0 ? n : 1];
+    return ev_settree_buf(c, e, ek, buf, o);
+  }
+  /* A set expression with thousands of operands (no real policy has
+   * one): its operands do not fit on the stack.  The only allocation of
+   * the interpreter during a decision; running out of memory for it is
+   * reported as running out of scratch space for the set. */
+  struct rpol_slot *buf = malloc((size_t)n * sizeof *buf);
+  if (!buf)
+    return fail(c, RPOL_E_OVERFLOW, e->span);
+  int rc = ev_settree_buf(c, e, ek, buf, o);
+  free(buf);
+  return rc;
 }
 
 /* ---------------------------------------------------------- leaf values */
@@ -471,14 +693,9 @@ static int ev_ref(struct ictx *c, const struct expr *e, struct rpol_slot *o)
     *o = c->lets[k];
     return 0;
   }
-  case REF_CONST: case REF_REGION: {
-    const struct rpol_slot *k = cached(c, d);
-    if (k) {
-      *o = *k;
-      return 0;
-    }
+  case REF_CONST: case REF_REGION:
+    /* A constant set is looked up by its initialiser (ev_settree). */
     return ev(c, d->u.value.init, o);
-  }
   case REF_OUTPUT: {
     if (!c->res)
       return fail(c, RPOL_E_MISSING_INPUT, e->span);
@@ -574,7 +791,8 @@ static int ev_binary(struct ictx *c, const struct expr *e,
   switch (op) {
   case BIN_ADD: case BIN_SUB:
     if (a.kind == RPOL_K_SET)
-      return set_op(c, op == BIN_ADD, &a, &b, o, at);
+      return set_op(c, op == BIN_ADD, a.n ? a.elem_kind : b.elem_kind,
+                    &a, &b, o, at);
     if (a.kind == RPOL_K_MONEY && a.cur != b.cur)
       return fail(c, RPOL_E_CURRENCY_MISMATCH, at);
     if (a.kind == RPOL_K_DATE && b.kind == RPOL_K_DATE) {
@@ -612,39 +830,46 @@ static int ev_binary(struct ictx *c, const struct expr *e,
   return 0;
 }
 
-/* Whether x is in the set expression se.  A union or difference that is
- * not a constant is never built: membership in A + B is membership in A or
- * in B, in A - B membership in A and not in B, with both sides evaluated
- * left to right (no short circuit), as compiled code does.  A set literal
- * is tested element by element, every element still evaluated. */
+/* Whether x is in the set expression se.  A set tree (see ev_settree)
+ * is never built for a membership test: membership in A + B is membership
+ * in A or in B, in A - B membership in A and not in B, with both sides
+ * evaluated left to right (no short circuit), as compiled code does.  A
+ * set literal is tested element by element, every element still
+ * evaluated. */
 static int member(struct ictx *c, const struct expr *se,
                   const struct rpol_slot *x, int *has)
 {
-  while (se->expansion)
-    se = se->expansion;
-  int rc;
-  if (se->kind == EX_SET) {
+  const struct expr *n;
+  int rc, kind = tree_node(se, &n);
+  int ek = n->type && n->type->kind == TY_SET ? kind_of(n->type->elem)
+                                              : RPOL_K_INT;
+  const struct rpol_slot *cv = kind == TN_LEAF ? NULL
+                                               : tree_cached(c, n, ek);
+  if (cv) {
+    *has = set_has(cv, x);
+    return 0;
+  }
+  if (kind == TN_LIST) {
     *has = 0;
-    for (int i = 0; i < se->u.set.n; i++) {
+    for (int i = 0; i < n->u.set.n; i++) {
       struct rpol_slot v;
-      if ((rc = ev(c, se->u.set.elems[i], &v)) != 0)
+      if ((rc = ev(c, n->u.set.elems[i], &v)) != 0)
         return rc;
       if (!*has && v.kind == x->kind && scalar_eq(x, &v))
         *has = 1;
     }
     return 0;
   }
-  if (se->kind == EX_BINARY && !se->is_const &&
-      (se->u.bin.op == BIN_ADD || se->u.bin.op == BIN_SUB)) {
+  if (kind == TN_UNION || kind == TN_DIFF) {
     int l, r;
-    if ((rc = member(c, se->u.bin.lhs, x, &l)) != 0 ||
-        (rc = member(c, se->u.bin.rhs, x, &r)) != 0)
+    if ((rc = member(c, n->u.bin.lhs, x, &l)) != 0 ||
+        (rc = member(c, n->u.bin.rhs, x, &r)) != 0)
       return rc;
-    *has = se->u.bin.op == BIN_ADD ? l || r : l && !r;
+    *has = kind == TN_UNION ? l || r : l && !r;
     return 0;
   }
   struct rpol_slot s;
-  if ((rc = ev(c, se, &s)) != 0)
+  if ((rc = ev(c, n, &s)) != 0)
     return rc;
   *has = set_has(&s, x);
   return 0;
@@ -802,14 +1027,11 @@ static int ev(struct ictx *c, const struct expr *e, struct rpol_slot *o)
   struct rpol_slot a, b;
   if (e->expansion)
     return ev(c, e->expansion, o);
-  if (e->is_const && (e->kind == EX_SET || e->kind == EX_BINARY) &&
-      e->type && e->type->kind == TY_SET) {
-    const struct rpol_slot *k = cached(c, e);
-    if (k) {
-      *o = *k;
-      return 0;
-    }
-  }
+  if (e->kind == EX_SET ||
+      (e->kind == EX_BINARY &&
+       (e->u.bin.op == BIN_ADD || e->u.bin.op == BIN_SUB) && e->type &&
+       (e->type->kind == TY_SET || e->type->kind == TY_EMPTYSET)))
+    return ev_settree(c, e, o);
   switch (e->kind) {
   case EX_INT: case EX_DEC:
     return ev_number(c, e, o);
@@ -889,7 +1111,7 @@ static int ev(struct ictx *c, const struct expr *e, struct rpol_slot *o)
   case EX_CALL:
     return ev_call(c, e, o);
   case EX_SET:
-    return ev_set(c, e, o);
+    return ev_settree(c, e, o);
   }
   return fail(c, RPOL_E_MISSING_INPUT, e->span);
 }
@@ -1025,11 +1247,11 @@ static void cache_expr(struct interp_prep *pp, const struct expr *e)
     return;
   if (e->expansion)
     cache_expr(pp, e->expansion);
+  /* Subtrees too: a constant literal inside a constant union is used on
+   * its own when the union is not (see tree_const). */
   if (e->is_const && (e->kind == EX_SET || e->kind == EX_BINARY) &&
-      e->type && e->type->kind == TY_SET) {
+      e->type && e->type->kind == TY_SET)
     cache_put(pp, e, e);
-    return;
-  }
   switch (e->kind) {
   case EX_UNARY: cache_expr(pp, e->u.unary.operand); break;
   case EX_BINARY: case EX_OF: case EX_COALESCE:

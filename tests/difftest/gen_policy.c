@@ -38,7 +38,7 @@ struct gty {
 
 struct genum {
   char name[32];
-  char *members[40];
+  char *members[320];
   int n;
   int std;
 };
@@ -106,6 +106,7 @@ enum { F_TYPED = 1 };
 static char *gen(struct pg *g, struct gty t, int flags, int depth);
 static char *for_set(struct pg *g, int depth);
 static void add_item(struct pg *g, char *text);
+static char *literal(struct pg *g, struct gty t, int flags, int depth);
 
 /* ---------------------------------------------------------------- types */
 
@@ -225,7 +226,7 @@ static void add_enum(struct pg *g, const char *name, const char *members,
   snprintf(e->name, sizeof e->name, "%s", name);
   e->std = std;
   char *copy = dt_strdup(members), *save = NULL;
-  for (char *m = strtok_r(copy, " ", &save); m && e->n < 40;
+  for (char *m = strtok_r(copy, " ", &save); m && e->n < 320;
        m = strtok_r(NULL, " ", &save))
     e->members[e->n++] = dt_strdup(m);
   free(copy);
@@ -497,6 +498,8 @@ static char *lit_string(struct pg *g)
                              "\"a\\\"b\"", "\"x\\\\y\"", "\"\\u{e9}t\\u{e9}\"",
                              "\"SKU\"", "\"en\"", "\"de\"", "\"final-sale\"",
                              "\"\\u{1F600}\"", "\"r-1\"", "\"tab\\t\"" };
+  if (chance(g, 30))
+    return dt_xprintf("\"k%03d\"", pick(g, 400));
   return dt_strdup(s[pick(g, (int)(sizeof s / sizeof *s))]);
 }
 
@@ -527,6 +530,17 @@ static char *lit_set(struct pg *g, struct gty t, int flags, int depth)
   int n = 1 + pick(g, 4);
   struct dt_buf b = { 0 };
   dt_buf_puts(&b, "{");
+  if (chance(g, 4) && et.k != K_BOOL && et.k != K_ENUM) {
+    /* A big constant set (binary search, bitmaps in compiled code). */
+    int m = 20 + pick(g, 180);
+    for (int i = 0; i < m; i++) {
+      char *e = literal(g, et, i == 0 ? (flags & F_TYPED) : 0, 0);
+      dt_buf_printf(&b, "%s%s", i ? ", " : "", e);
+      free(e);
+    }
+    dt_buf_puts(&b, "}");
+    return b.p;
+  }
   for (int i = 0; i < n; i++) {
     /* The first element types the literal when nothing else does. */
     char *e = gen(g, et, i == 0 ? (flags & F_TYPED) : 0,
@@ -1028,6 +1042,40 @@ static void gen_cases(struct pg *g, struct gty t, struct dt_buf *b)
   }
   int n = pick(g, 4);
   dt_buf_puts(b, " {\n");
+  if (chance(g, 5)) {
+    /* A chain of tests on one value (compiled code turns such chains
+     * into switches, bitmaps and binary searches). */
+    static const int ks[] = { K_INT, K_STRING, K_COUNTRY, K_ENUM, K_ENUM,
+                              K_CURRENCY, K_DATE };
+    struct gty st = ty(ks[pick(g, 7)]);
+    if (st.k == K_ENUM)
+      st = ty_enum(pick(g, g->nen));
+    g->nodes = 0;
+    char *subject = leaf(g, st, F_TYPED, 0);
+    int m = 10 + pick(g, 60);
+    for (int i = 0; i < m; i++) {
+      char *v = case_value(g, t, 1, 0);
+      if (chance(g, 70)) {
+        char *x = literal(g, st, 0, 0);
+        dt_buf_printf(b, "  when %s == %s => %s\n", subject, x, v);
+        free(x);
+      } else {
+        struct dt_buf set = { 0 };
+        int k = 1 + pick(g, 6);
+        for (int e = 0; e < k; e++) {
+          char *x = literal(g, st, 0, 0);
+          dt_buf_printf(&set, "%s%s", e ? ", " : "", x);
+          free(x);
+        }
+        dt_buf_printf(b, "  when %s %s {%s} => %s\n", subject,
+                      chance(g, 80) ? "in" : "not in", set.p, v);
+        dt_buf_free(&set);
+      }
+      free(v);
+    }
+    free(subject);
+    n = 0;
+  }
   for (int i = 0; i < n; i++) {
     g->nodes = 0;
     char *c = gen(g, ty(K_BOOL), 0, depth);
@@ -1230,9 +1278,10 @@ static void decl_enums(struct pg *g)
     char name[32];
     snprintf(name, sizeof name, "%sE_%d", g->pfx, i);
     struct dt_buf members = { 0 }, text = { 0 };
-    int nm = 1 + pick(g, 5);
+    /* Now and then a big enum, up to the limit of 64 members. */
+    int nm = chance(g, 4) ? 40 + pick(g, 25) : 1 + pick(g, 5);
     for (int j = 0; j < nm; j++)
-      dt_buf_printf(&members, "%s%se%d_%c", j ? " " : "", g->pfx, i, 'a' + j);
+      dt_buf_printf(&members, "%s%se%d_%d", j ? " " : "", g->pfx, i, j);
     add_enum(g, name, members.p, 0);
     dt_buf_printf(&text, "enum %s {", name);
     for (int j = 0; j < nm; j++)
@@ -1249,7 +1298,7 @@ static void decl_enums(struct pg *g)
     int nm = 1 + pick(g, 2);
     struct dt_buf text = { 0 };
     dt_buf_printf(&text, "extend enum %s {", g->en[e].name);
-    for (int j = 0; j < nm && g->en[e].n < 40; j++) {
+    for (int j = 0; j < nm && g->en[e].n < 320; j++) {
       char *m = dt_xprintf("%sx%d_%s", g->pfx, j, g->en[e].name);
       for (char *p = m; *p; p++)
         if (*p >= 'A' && *p <= 'Z')
