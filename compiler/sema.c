@@ -502,7 +502,8 @@ static int reserved_name(struct sctx *c, struct decl *d)
              "declared", d->name);
     return 1;
   }
-  if (sema_builtin_index(d->name) >= 0) {
+  int bix = sema_builtin_index(d->name);
+  if (bix >= 0 && !sema_builtin_is_ext(bix)) {
     sema_err(c, name_span(d), "'%s' is a built-in function and cannot be "
              "redeclared", d->name);
     return 1;

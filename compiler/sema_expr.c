@@ -1252,19 +1252,23 @@ static const struct type *check_set(struct sctx *c, struct expr *e,
 
 /* ------------------------------------------------------------- calls */
 
+/* `ext`: an addition to the built-ins of §5.5.  A spec-conforming policy
+ * may use such a name for its own declaration, which then hides the
+ * built-in in the files that see it (the prelude keeps the built-in). */
 static const struct {
   const char *name;
   enum builtin bi;
   int nargs;
+  int ext;
 } builtins[] = {
-  {"min", BI_MIN, 2},       {"max", BI_MAX, 2},
-  {"abs", BI_ABS, 1},       {"present", BI_PRESENT, 1},
-  {"starts_with", BI_STARTS_WITH, 2},
-  {"ends_with", BI_ENDS_WITH, 2},
-  {"contains", BI_CONTAINS, 2},
-  {"to_days", BI_TO_DAYS, 1}, {"round", BI_ROUND, 2},
-  {"weekday", BI_WEEKDAY, 1},
-  {"add_business_days", BI_ADD_BUSINESS_DAYS, 2},
+  {"min", BI_MIN, 2, 0},       {"max", BI_MAX, 2, 0},
+  {"abs", BI_ABS, 1, 0},       {"present", BI_PRESENT, 1, 0},
+  {"starts_with", BI_STARTS_WITH, 2, 0},
+  {"ends_with", BI_ENDS_WITH, 2, 0},
+  {"contains", BI_CONTAINS, 2, 0},
+  {"to_days", BI_TO_DAYS, 1, 0}, {"round", BI_ROUND, 2, 0},
+  {"weekday", BI_WEEKDAY, 1, 1},
+  {"add_business_days", BI_ADD_BUSINESS_DAYS, 2, 1},
 };
 #define NBUILTIN ((int)(sizeof builtins / sizeof builtins[0]))
 
@@ -1279,6 +1283,11 @@ int sema_builtin_index(const char *name)
 const char *sema_builtin_name(int i)
 {
   return i >= 0 && i < NBUILTIN ? builtins[i].name : NULL;
+}
+
+int sema_builtin_is_ext(int i)
+{
+  return i >= 0 && i < NBUILTIN && builtins[i].ext;
 }
 
 static const struct type *arg_expect(struct sctx *c, struct expr *call,
@@ -1376,6 +1385,8 @@ static const struct type *check_call(struct sctx *c, struct expr *e,
   const char *name = e->u.call.name ? e->u.call.name : "";
   int n = e->u.call.nargs;
   int bix = sema_builtin_index(name);
+  if (bix >= 0 && builtins[bix].ext && sema_lookup(c, name))
+    bix = -1;
   if (bix >= 0) {
     if (n != builtins[bix].nargs) {
       for (int i = 0; i < n; i++)

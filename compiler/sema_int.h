@@ -88,6 +88,7 @@ const char *sema_suggest_name(struct sctx *c, const char *name,
 const char *sema_file_desc(struct sctx *c, const struct file *f);
 int sema_builtin_index(const char *name);
 const char *sema_builtin_name(int i);
+int sema_builtin_is_ext(int i);
 
 /* sema_expr.c */
 const struct type *sema_expr(struct sctx *c, struct expr *e,
