@@ -1,23 +1,23 @@
 /* cg.c: checked programs to LLVM IR (see cg.h).
  *
- * Shape of the code for one program:
- *   rpol.eval.P     the evaluator (rpol_eval_fn): resets the result, decides
- *                   `eligible`, stops after a deny, else decides every other
- *                   output in table order;
- *   rpol.out.P.K    decides output K once per decision (memo: the output
- *                   slot's `present` byte), writes slot, trace and, for
- *                   `eligible`, verdict and reason;
- *   rpol.let.P.I    computes let I once per decision into the frame (an
- *                   alloca of the evaluator holding every let and its flag);
- *   rpol.fn.P.NAME  a `fn`, called with its arguments, returns its value
- *                   through pointers.
- * Every internal function returns an enum rpol_code; the failing operation
- * itself writes res->code and res->err_loc, callers only pass the code up.
- * Lets and outputs are separate functions, not inlined copies, so a value
- * read from many places is computed in one place; the O2 inliner folds the
- * small ones back.  Chains of `when x == A`, `x in {..}` on one value are
- * emitted as branch chains (constant sets as a switch); simplifycfg turns
- * such chains into switches.
+ * Shape of the code for one program: one function, the evaluator
+ * rpol.eval.P (an rpol_eval_fn).  It decides `eligible`, stops after a
+ * deny, else decides every other output in table order, then writes the
+ * result slots and trace entries once, at the end.  Lets and outputs live
+ * in a frame (an alloca of the evaluator: per let or output a memo flag
+ * and its value, per output its trace) and are computed by the
+ * evaluator's own code where they are first read.  The generator tracks
+ * what every path to the current point has computed (struct cg's
+ * `known`), so a read of something computed is a plain load and a memo
+ * flag is tested only where some paths computed it and others did not;
+ * the optimiser then keeps the frame in registers.  `fn`s are functions
+ * rpol.fn.P.NAME, called with their arguments, returning their value
+ * through pointers.  Every failure writes res->code and res->err_loc at
+ * the failing operation and goes to the evaluator's error block (which
+ * reports no output); in a `fn` it returns its code, which the caller
+ * passes on.  Chains of `when x == A`, `x in {..}` on one value are
+ * emitted as branch chains (constant sets as bit tests or a switch);
+ * simplifycfg turns such chains into switches.
  *
  * Values are one or two LLVM values (struct val): money is (amount i64,
  * currency i32), strings and sets (ptr, length), verdicts (kind, reason);
@@ -100,9 +100,8 @@ struct cg {
   int cur_slot;              /* order.currency */
   LLVMTypeRef frame, pframe;
   int *let_field;            /* [nlets] frame field of the flag; a, b after */
-  LLVMValueRef *let_fns;
-  char *let_done;
-  LLVMValueRef *out_fns;
+  int *out_field;            /* [noutputs] frame field of the flag; a, b,
+                                trace after; -1 when not evaluated */
   struct fnmap *fns;
   int nfns, capfns;
 
@@ -113,9 +112,19 @@ struct cg {
   LLVMValueRef *fpres;       /* [nfcache] input field present (entry) */
   int nfcache;
   LLVMBasicBlockRef allocas;
+  /* [nlets + noutputs] lets, then outputs: KN_NO where no path to the
+   * insertion point computed it, KN_YES where every path did, KN_MAYBE
+   * where some did (only then is its memo flag tested). */
+  char *known;
+  int nknown;
+  /* In the evaluator, where failures go (outputs are cleared there). */
+  LLVMBasicBlockRef errbb;
+  LLVMValueRef errphi;
   struct val *params;
   const struct decl *fndecl;
 };
+
+enum { KN_NO, KN_YES, KN_MAYBE };
 
 /* Types used where sema's interned ones are not needed. */
 static const struct type ty_bool = {TY_BOOL, 0, 0};
@@ -222,24 +231,66 @@ static LLVMValueRef index_ptr(struct cg *g, LLVMTypeRef et, LLVMValueRef p,
   return LLVMBuildInBoundsGEP2(g->b, et, p, &idx, 1, "");
 }
 
+/* A branch to an error path, weighted as all but never taken.  Without
+ * the weights, LLVM's static heuristics take `rc != 0` as likely, so that
+ * after a few checks in a row the code that follows looks cold: the
+ * inliner then refuses small outputs and lets (its threshold for cold
+ * call sites is a fifth of the usual one) and block placement puts the
+ * common path out of line. */
+static void cond_br_error(struct cg *g, LLVMValueRef cond,
+                          LLVMBasicBlockRef bad, LLVMBasicBlockRef ok)
+{
+  LLVMValueRef br = LLVMBuildCondBr(g->b, cond, bad, ok);
+  LLVMValueRef md[3];
+  static const char kind[] = "prof";
+
+  md[0] = LLVMMDStringInContext(g->ctx, "branch_weights", 14);
+  md[1] = ci32(g, 1);
+  md[2] = ci32(g, 100000);
+  LLVMSetMetadata(br, LLVMGetMDKindIDInContext(g->ctx, kind,
+                                                sizeof kind - 1),
+                  LLVMMDNodeInContext(g->ctx, md, 3));
+}
+
 /* Fields of the ABI structs (rpol_abi.h). */
 enum { SL_PRESENT, SL_KIND, SL_ELEM, SL_PAD, SL_CUR, SL_V, SL_P, SL_N };
 enum { RS_CODE, RS_ERR_LOC, RS_POLICY, RS_VERDICT, RS_REASON, RS_PAD,
        RS_OUT, RS_TRACE, RS_SCRATCH, RS_CAP, RS_USED };
 enum { EV_EXTERNS, EV_CUR_EXP, EV_HOST };
 
+/* Ends the current function with a failure code (res->code written). */
+static void leave(struct cg *g, LLVMValueRef code)
+{
+  LLVMBasicBlockRef from = LLVMGetInsertBlock(g->b);
+
+  if (!g->errbb) {
+    LLVMBuildRet(g->b, code);
+    return;
+  }
+  LLVMAddIncoming(g->errphi, &code, &from, 1);
+  LLVMBuildBr(g->b, g->errbb);
+}
+
 /* The current function fails with `code` at location `loc` when cond. */
-static void fail_if(struct cg *g, LLVMValueRef cond, LLVMValueRef code,
-                    int loc)
+static void fail_at(struct cg *g, LLVMValueRef cond, LLVMValueRef code,
+                    LLVMValueRef loc)
 {
   LLVMBasicBlockRef bad = block(g, "fail"), ok = block(g, "ok");
 
-  LLVMBuildCondBr(g->b, cond, bad, ok);
+  cond_br_error(g, cond, bad, ok);
   at(g, bad);
   store_field(g, g->res, g->resp, RS_CODE, code);
-  store_field(g, g->res, g->resp, RS_ERR_LOC, ci32(g, loc));
-  LLVMBuildRet(g->b, code);
+  store_field(g, g->res, g->resp, RS_ERR_LOC, loc);
+  leave(g, code);
   at(g, ok);
+}
+
+static LLVMValueRef ci32(struct cg *g, long long v);
+
+static void fail_if(struct cg *g, LLVMValueRef cond, LLVMValueRef code,
+                    int loc)
+{
+  fail_at(g, cond, code, ci32(g, loc));
 }
 
 /* A helper's status (an int, 0 = fine) fails the function at loc. */
@@ -259,9 +310,9 @@ static void propagate(struct cg *g, LLVMValueRef rc)
   LLVMBasicBlockRef bad = block(g, "err"), ok = block(g, "cont");
   LLVMValueRef c = LLVMBuildICmp(g->b, LLVMIntNE, rc, ci32(g, 0), "");
 
-  LLVMBuildCondBr(g->b, c, bad, ok);
+  cond_br_error(g, c, bad, ok);
   at(g, bad);
-  LLVMBuildRet(g->b, rc);
+  leave(g, rc);
   at(g, ok);
 }
 
@@ -615,6 +666,10 @@ static void begin_function(struct cg *g, LLVMValueRef fn)
   g->params = NULL;
   g->fndecl = NULL;
   g->cur_val = g->exp_val = NULL;
+  g->errbb = NULL;
+  g->errphi = NULL;
+  if (g->nknown)
+    memset(g->known, KN_MAYBE, (size_t)g->nknown);
   if (g->nfcache) {
     memset(g->fval, 0, sizeof *g->fval * (size_t)g->nfcache);
     memset(g->fpres, 0, sizeof *g->fpres * (size_t)g->nfcache);
@@ -630,6 +685,54 @@ static void end_function(struct cg *g)
   g->fn = NULL;
 }
 
+/* What is known computed where code paths part and join (see `known`). */
+static char *known_save(struct cg *g)
+{
+  char *k;
+
+  if (!g->nknown)
+    return NULL;
+  k = cg_alloc(g, (size_t)g->nknown);
+  if (k)
+    memcpy(k, g->known, (size_t)g->nknown);
+  return k;
+}
+
+static void known_restore(struct cg *g, const char *k)
+{
+  if (k)
+    memcpy(g->known, k, (size_t)g->nknown);
+  else if (g->nknown)
+    memset(g->known, KN_MAYBE, (size_t)g->nknown);
+}
+
+/* acc = acc met with what is known now (acc NULL: a copy of it). */
+static char *known_meet(struct cg *g, char *acc)
+{
+  int i;
+
+  if (!acc)
+    return known_save(g);
+  for (i = 0; i < g->nknown; i++)
+    if (acc[i] != g->known[i])
+      acc[i] = KN_MAYBE;
+  return acc;
+}
+
+/* After code that may or may not have run, from state k before it. */
+static void known_join(struct cg *g, const char *k)
+{
+  int i;
+
+  if (!k) {
+    known_restore(g, NULL);
+    return;
+  }
+  for (i = 0; i < g->nknown; i++)
+    if (k[i] != g->known[i])
+      g->known[i] = KN_MAYBE;
+}
+
 static LLVMValueRef new_internal(struct cg *g, const char *name,
                                  LLVMTypeRef fty)
 {
@@ -637,30 +740,6 @@ static LLVMValueRef new_internal(struct cg *g, const char *name,
 
   LLVMSetLinkage(fn, LLVMInternalLinkage);
   return fn;
-}
-
-/* i32 (slot*, res*, env*, frame*) */
-static LLVMTypeRef body_fn_type(struct cg *g)
-{
-  LLVMTypeRef p[4] = {g->pslot, g->pres, g->penv, g->pframe};
-
-  return LLVMFunctionType(g->i32, p, 4, 0);
-}
-
-static LLVMValueRef let_fn(struct cg *g, const struct decl *d)
-{
-  int i = d->u.value.index;
-  char name[160];
-
-  if (i < 0 || i >= g->prog->nlets || g->prog->lets[i] != d) {
-    ice(g, "let %s is not in the program", d->name);
-    return NULL;
-  }
-  if (!g->let_fns[i]) {
-    snprintf(name, sizeof name, "rpol.let.%d.%s", g->pindex, d->name);
-    g->let_fns[i] = new_internal(g, name, body_fn_type(g));
-  }
-  return g->let_fns[i];
 }
 
 static void fn_sig(struct cg *g, const struct decl *d, LLVMTypeRef *pt,
@@ -816,6 +895,7 @@ static struct val read_field(struct cg *g, const struct expr *e,
   LLVMBasicBlockRef yes, no, end;
   struct val vs[2];
   LLVMBasicBlockRef bbs[2];
+  char *kn;
 
   if (!d || d->kind != D_INPUT) {
     ice(g, "input path %s is unresolved", e->u.path.text);
@@ -841,7 +921,9 @@ static struct val read_field(struct cg *g, const struct expr *e,
   bbs[0] = LLVMGetInsertBlock(g->b);
   LLVMBuildBr(g->b, end);
   at(g, no);
+  kn = known_save(g);
   vs[1] = cg_expr_t(g, d->u.input.deflt, t);
+  known_join(g, kn);
   bbs[1] = LLVMGetInsertBlock(g->b);
   LLVMBuildBr(g->b, end);
   at(g, end);
@@ -1060,6 +1142,7 @@ static struct val cg_logic(struct cg *g, const struct expr *e)
   LLVMValueRef vals[2];
   LLVMBasicBlockRef bbs[2];
   struct val res = {0, 0};
+  char *kn = known_save(g);
 
   if (is_and)
     LLVMBuildCondBr(g->b, l, rhs, end);
@@ -1067,6 +1150,7 @@ static struct val cg_logic(struct cg *g, const struct expr *e)
     LLVMBuildCondBr(g->b, l, end, rhs);
   at(g, rhs);
   r = cg_bool(g, e->u.bin.rhs);
+  known_join(g, kn);
   bbs[1] = LLVMGetInsertBlock(g->b);
   LLVMBuildBr(g->b, end);
   at(g, end);
@@ -1191,14 +1275,19 @@ static struct val cg_if(struct cg *g, const struct expr *e,
   LLVMBasicBlockRef end = block(g, "if.end");
   struct val vs[2];
   LLVMBasicBlockRef bbs[2];
+  char *kn = known_save(g), *both;
 
   LLVMBuildCondBr(g->b, c, th, el);
   at(g, th);
   vs[0] = cg_expr_t(g, e->u.cond.then, num_as(e->u.cond.then->type, t));
+  both = known_meet(g, NULL);
+  known_restore(g, kn);
   bbs[0] = LLVMGetInsertBlock(g->b);
   LLVMBuildBr(g->b, end);
   at(g, el);
   vs[1] = cg_expr_t(g, e->u.cond.els, num_as(e->u.cond.els->type, t));
+  both = known_meet(g, both);
+  known_restore(g, both);
   bbs[1] = LLVMGetInsertBlock(g->b);
   LLVMBuildBr(g->b, end);
   at(g, end);
@@ -1211,6 +1300,7 @@ static struct val cg_coalesce(struct cg *g, const struct expr *e,
   const struct expr *p = e->u.bin.lhs;
   const struct decl *d = p->ref.decl;
   LLVMValueRef present;
+  char *kn;
   LLVMBasicBlockRef yes, no, end;
   struct val vs[2];
   LLVMBasicBlockRef bbs[2];
@@ -1228,7 +1318,9 @@ static struct val cg_coalesce(struct cg *g, const struct expr *e,
   bbs[0] = LLVMGetInsertBlock(g->b);
   LLVMBuildBr(g->b, end);
   at(g, no);
+  kn = known_save(g);
   vs[1] = cg_expr_t(g, e->u.bin.rhs, num_as(e->u.bin.rhs->type, t));
+  known_join(g, kn);
   bbs[1] = LLVMGetInsertBlock(g->b);
   LLVMBuildBr(g->b, end);
   at(g, end);
@@ -1524,54 +1616,111 @@ static struct val cg_call(struct cg *g, const struct expr *e,
   }
 }
 
+static void gen_value(struct cg *g, int f, struct val v);
+
+/* Computes let i into the frame where this path may not have yet: code
+ * of the function itself, with a memo test only where some paths to here
+ * computed it and others did not (KN_MAYBE).  Where none did (KN_NO), the
+ * code runs straight, so that what it computed stays known after it: a
+ * chain of lets each reading the one before is computed in one pass. */
+static void emit_let(struct cg *g, int i)
+{
+  const struct decl *d = g->prog->lets[i];
+  const struct type *t = num_as(d->u.value.type, &ty_int);
+  int f = g->let_field[i];
+  int st = g->known ? g->known[i] : KN_MAYBE;
+  LLVMBasicBlockRef done = NULL, fresh;
+  char *kn = NULL;
+
+  if (st == KN_YES)
+    return;
+  if (st == KN_MAYBE) {
+    done = block(g, "let.done");
+    fresh = block(g, "let");
+    LLVMBuildCondBr(g->b,
+                    LLVMBuildICmp(g->b, LLVMIntNE,
+                                  load_field(g, g->frame, g->fr,
+                                             (unsigned)f, g->i8),
+                                  ci8(g, 0), ""),
+                    done, fresh);
+    at(g, fresh);
+    kn = known_save(g);
+  }
+  gen_value(g, f, cg_expr_t(g, d->u.value.init,
+                            num_as(d->u.value.init->type, t)));
+  if (done) {
+    LLVMBuildBr(g->b, done);
+    at(g, done);
+    known_join(g, kn);
+  }
+  if (g->known)
+    g->known[i] = KN_YES;
+}
+
+/* Stores a computed value in the frame at flag field f, then the flag. */
+static void gen_value(struct cg *g, int f, struct val v)
+{
+  store_field(g, g->frame, g->fr, (unsigned)f + 1, v.a);
+  if (v.b)
+    store_field(g, g->frame, g->fr, (unsigned)f + 2, v.b);
+  store_field(g, g->frame, g->fr, (unsigned)f, ci8(g, 1));
+}
+
 static struct val read_let(struct cg *g, const struct decl *d,
                            const struct type *t)
 {
-  LLVMValueRef fn = let_fn(g, d), args[4], rc;
-  int f;
+  int i = d->u.value.index, f;
   const struct type *lt = d->u.value.type;
   struct val v = {0, 0};
 
-  if (!fn)
+  if (i < 0 || i >= g->prog->nlets || g->prog->lets[i] != d) {
+    ice(g, "let %s is not in the program", d->name);
     return undef_val(g, t);
+  }
   if (!g->fr) {
     ice(g, "let %s read outside a decision", d->name);
     return undef_val(g, t);
   }
   lt = num_as(lt, &ty_int);       /* as build_frame laid it out */
-  args[0] = g->in;
-  args[1] = g->resp;
-  args[2] = g->envp;
-  args[3] = g->fr;
-  rc = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(fn), fn, args, 4, "");
-  propagate(g, rc);
-  f = g->let_field[d->u.value.index];
+  emit_let(g, i);
+  f = g->let_field[i];
   v.a = load_field(g, g->frame, g->fr, (unsigned)f + 1, type_a(g, lt));
   if (type_b(g, lt))
     v.b = load_field(g, g->frame, g->fr, (unsigned)f + 2, type_b(g, lt));
   return v;
 }
 
+/* Output k's value as the frame holds it (decided: see gen_output). */
+static struct val out_frame_val(struct cg *g, int k)
+{
+  const struct type *t = num_as(g->prog->outputs[k]->u.output.type,
+                                &ty_int);
+  int f = g->out_field[k];
+  struct val v = {0, 0};
+
+  v.a = load_field(g, g->frame, g->fr, (unsigned)f + 1, type_a(g, t));
+  if (type_b(g, t))
+    v.b = load_field(g, g->frame, g->fr, (unsigned)f + 2, type_b(g, t));
+  return v;
+}
+
+static void emit_output(struct cg *g, int k);
+
 static struct val read_output(struct cg *g, const struct decl *d,
                               const struct type *t)
 {
   int k = d->u.output.index;
-  LLVMValueRef fn, args[4], rc, outs;
 
-  if (k < 0 || k >= g->prog->noutputs || !g->out_fns[k]) {
+  if (k < 0 || k >= g->prog->noutputs || g->out_field[k] < 0) {
     ice(g, "output %s is read but never decided", d->name);
     return undef_val(g, t);
   }
-  fn = g->out_fns[k];
-  args[0] = g->in;
-  args[1] = g->resp;
-  args[2] = g->envp;
-  args[3] = g->fr;
-  rc = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(fn), fn, args, 4, "");
-  propagate(g, rc);
-  outs = load_field(g, g->res, g->resp, RS_OUT, g->pslot);
-  return slot_val(g, slot_at(g, outs, k),
-                  d->u.output.type ? d->u.output.type : t);
+  if (!g->fr) {
+    ice(g, "output %s read outside a decision", d->name);
+    return undef_val(g, t);
+  }
+  emit_output(g, k);
+  return out_frame_val(g, k);
 }
 
 static struct val cg_name(struct cg *g, const struct expr *e,
@@ -2423,6 +2572,7 @@ static struct val cg_cases(struct cg *g, struct case_ **cases, int n,
   struct val *vs;
   LLVMValueRef *tr;
   int i, k = 0;
+  char *kn, *all = NULL;
 
   if (n <= 0) {
     ice(g, "empty case block");
@@ -2446,7 +2596,11 @@ static struct val cg_cases(struct cg *g, struct case_ **cases, int n,
       LLVMBuildCondBr(g->b, cond, th, next);
       at(g, th);
     }
+    /* The condition ran on every later path, the value only on its own. */
+    kn = known_save(g);
     vs[k] = cg_expr_t(g, c->value, num_as(c->value->type, t));
+    all = known_meet(g, all);
+    known_restore(g, kn);
     tr[k] = ci32(g, loc_of(g, c->kw_span));
     bbs[k] = LLVMGetInsertBlock(g->b);
     k++;
@@ -2458,6 +2612,8 @@ static struct val cg_cases(struct cg *g, struct case_ **cases, int n,
       LLVMBuildUnreachable(g->b);   /* sema guarantees `otherwise` */
   }
   at(g, end);
+  if (all)
+    known_restore(g, all);
   if (trace) {
     *trace = LLVMBuildPhi(g->b, g->i32, "trace");
     LLVMAddIncoming(*trace, tr, bbs, (unsigned)k);
@@ -2466,34 +2622,6 @@ static struct val cg_cases(struct cg *g, struct case_ **cases, int n,
 }
 
 /* ------------------------------------------------------- bodies */
-
-static void gen_let(struct cg *g, int i)
-{
-  const struct decl *d = g->prog->lets[i];
-  const struct type *t = num_as(d->u.value.type, &ty_int);
-  int f = g->let_field[i];
-  LLVMBasicBlockRef again, fresh;
-  struct val v;
-
-  begin_function(g, g->let_fns[i]);
-  again = block(g, "memo"), fresh = block(g, "compute");
-  LLVMBuildCondBr(g->b,
-                  LLVMBuildICmp(g->b, LLVMIntNE,
-                                load_field(g, g->frame, g->fr, (unsigned)f,
-                                           g->i8),
-                                ci8(g, 0), ""),
-                  again, fresh);
-  at(g, again);
-  LLVMBuildRet(g->b, ci32(g, 0));
-  at(g, fresh);
-  v = cg_expr_t(g, d->u.value.init, num_as(d->u.value.init->type, t));
-  store_field(g, g->frame, g->fr, (unsigned)f + 1, v.a);
-  if (v.b)
-    store_field(g, g->frame, g->fr, (unsigned)f + 2, v.b);
-  store_field(g, g->frame, g->fr, (unsigned)f, ci8(g, 1));
-  LLVMBuildRet(g->b, ci32(g, 0));
-  end_function(g);
-}
 
 static void gen_fn(struct cg *g, struct fnmap *m)
 {
@@ -2535,28 +2663,37 @@ static int is_std_money(const struct program *p, int k)
          k < p->nstd_outputs;
 }
 
-static void gen_output(struct cg *g, int k)
+/* Decides output k once per decision into the evaluator's frame (value,
+ * trace, then the flag), as emit_let computes a let; the evaluator writes
+ * the result slots once, at the end.  Keeping them in the frame rather
+ * than in res->out lets the optimiser keep them in registers, and no flag
+ * in res->out has to be cleared before a decision. */
+static void emit_output(struct cg *g, int k)
 {
   const struct decl *d = g->prog->outputs[k];
   const struct decl *dec = d->u.output.decided_by;
   const struct type *t = d->u.output.type;
-  LLVMValueRef outs, sp, trace, tr;
-  LLVMBasicBlockRef again, fresh;
+  int f = g->out_field[k];
+  int st = g->known ? g->known[g->prog->nlets + k] : KN_MAYBE;
+  LLVMValueRef trace;
+  LLVMBasicBlockRef done = NULL, fresh;
   struct val v;
+  char *kn = NULL;
 
-  begin_function(g, g->out_fns[k]);
-  outs = load_field(g, g->res, g->resp, RS_OUT, g->pslot);
-  sp = slot_at(g, outs, k);
-  again = block(g, "memo"), fresh = block(g, "decide");
-  LLVMBuildCondBr(g->b,
-                  LLVMBuildICmp(g->b, LLVMIntNE,
-                                load_field(g, g->slot, sp, SL_PRESENT,
-                                           g->i8),
-                                ci8(g, 0), ""),
-                  again, fresh);
-  at(g, again);
-  LLVMBuildRet(g->b, ci32(g, 0));
-  at(g, fresh);
+  if (st == KN_YES)
+    return;
+  if (st == KN_MAYBE) {
+    done = block(g, "decided");
+    fresh = block(g, "decide");
+    LLVMBuildCondBr(g->b,
+                    LLVMBuildICmp(g->b, LLVMIntNE,
+                                  load_field(g, g->frame, g->fr,
+                                             (unsigned)f, g->i8),
+                                  ci8(g, 0), ""),
+                    done, fresh);
+    at(g, fresh);
+    kn = known_save(g);
+  }
   if (dec) {
     v = cg_cases(g, dec->u.decide.cases, dec->u.decide.ncases, t, &trace);
   } else {
@@ -2565,47 +2702,26 @@ static void gen_output(struct cg *g, int k)
     v = cg_expr_t(g, df, num_as(df->type, t));
     trace = ci32(g, loc_of(g, df->span));
   }
-  if (is_std_money(g->prog, k)) {
-    /* Standard money outputs are in the order currency (§6); the error
-     * is located where the output got its value, as in the trace. */
-    LLVMBasicBlockRef bad = block(g, "fail"), ok = block(g, "ok");
-    LLVMValueRef code = ci32(g, RPOL_E_CURRENCY_MISMATCH);
-
-    LLVMBuildCondBr(g->b,
-                    LLVMBuildICmp(g->b, LLVMIntNE, v.b, order_cur(g), ""),
-                    bad, ok);
-    at(g, bad);
-    store_field(g, g->res, g->resp, RS_CODE, code);
-    store_field(g, g->res, g->resp, RS_ERR_LOC, trace);
-    LLVMBuildRet(g->b, code);
-    at(g, ok);
+  /* Standard money outputs are in the order currency (§6); the error is
+   * located where the output got its value, as in the trace. */
+  if (is_std_money(g->prog, k))
+    fail_at(g, LLVMBuildICmp(g->b, LLVMIntNE, v.b, order_cur(g), ""),
+            ci32(g, RPOL_E_CURRENCY_MISMATCH), trace);
+  store_field(g, g->frame, g->fr, (unsigned)f + 3, trace);
+  gen_value(g, f, v);
+  if (done) {
+    LLVMBuildBr(g->b, done);
+    at(g, done);
+    known_join(g, kn);
   }
-  if (k == OUT_ELIGIBLE) {
-    store_field(g, g->res, g->resp, RS_VERDICT, v.a);
-    store_field(g, g->res, g->resp, RS_REASON, v.b);
-  }
-  /* `outs` was loaded before any callee ran; reload in case a callee's
-   * stores are not visible through it to the optimiser's eyes (they are
-   * the same pointer; this keeps the IR obviously right). */
-  outs = load_field(g, g->res, g->resp, RS_OUT, g->pslot);
-  slot_store(g, slot_at(g, outs, k), t, v);
-  tr = load_field(g, g->res, g->resp, RS_TRACE, LLVMPointerType(g->i32, 0));
-  LLVMBuildStore(g->b, trace, index_ptr(g, g->i32, tr, ci64(g, k)));
-  LLVMBuildRet(g->b, ci32(g, 0));
-  end_function(g);
+  if (g->known)
+    g->known[g->prog->nlets + k] = KN_YES;
 }
 
 static int output_evaluated(const struct decl *d)
 {
   return d->u.output.decided_by ||
          (!d->u.output.absent_default && d->u.output.deflt);
-}
-
-static LLVMValueRef call_body(struct cg *g, LLVMValueRef fn)
-{
-  LLVMValueRef args[4] = {g->in, g->resp, g->envp, g->fr};
-
-  return LLVMBuildCall2(g->b, LLVMGlobalGetValueType(fn), fn, args, 4, "");
 }
 
 static void clear_output(struct cg *g, int k)
@@ -2632,24 +2748,26 @@ static void clear_outputs(struct cg *g, int from)
   }
 }
 
-/* In the evaluator: a failed output ends the decision with nothing
- * reported (the failing operation already wrote code and location). */
-static void propagate_top(struct cg *g, LLVMValueRef rc, LLVMValueRef phi,
-                          LLVMBasicBlockRef errbb)
+/* Writes output k's slot and trace entry from the frame. */
+static void write_output(struct cg *g, int k)
 {
-  LLVMBasicBlockRef ok = block(g, "cont"), from = LLVMGetInsertBlock(g->b);
+  LLVMValueRef outs = load_field(g, g->res, g->resp, RS_OUT, g->pslot);
+  LLVMValueRef tr = load_field(g, g->res, g->resp, RS_TRACE,
+                               LLVMPointerType(g->i32, 0));
+  int f = g->out_field[k];
 
-  LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntNE, rc, ci32(g, 0), ""),
-                  errbb, ok);
-  LLVMAddIncoming(phi, &rc, &from, 1);
-  at(g, ok);
+  slot_store(g, slot_at(g, outs, k), g->prog->outputs[k]->u.output.type,
+             out_frame_val(g, k));
+  LLVMBuildStore(g->b, load_field(g, g->frame, g->fr, (unsigned)f + 3,
+                                  g->i32),
+                 index_ptr(g, g->i32, tr, ci64(g, k)));
 }
 
 static LLVMValueRef gen_evaluator(struct cg *g)
 {
   const struct program *p = g->prog;
   char name[64];
-  LLVMValueRef fn, fr, rc, deny, phi;
+  LLVMValueRef fn, fr, deny, phi, verdict;
   LLVMBasicBlockRef denied, go, errbb, here;
   int i, k;
 
@@ -2658,15 +2776,19 @@ static LLVMValueRef gen_evaluator(struct cg *g)
   begin_function(g, fn);
   fr = alloca_of(g, g->frame, "frame");
   g->fr = fr;
+  if (g->nknown)
+    memset(g->known, KN_NO, (size_t)g->nknown);
   store_field(g, g->res, g->resp, RS_CODE, ci32(g, RPOL_DECIDED));
   store_field(g, g->res, g->resp, RS_ERR_LOC, ci32(g, -1));
   store_field(g, g->res, g->resp, RS_POLICY, ci32(g, g->pindex));
   store_field(g, g->res, g->resp, RS_VERDICT, ci32(g, 0));
   store_field(g, g->res, g->resp, RS_REASON, ci32(g, -1));
-  clear_outputs(g, 0);
   for (i = 0; i < p->nlets; i++)
     store_field(g, g->frame, fr, (unsigned)g->let_field[i], ci8(g, 0));
-  if (!g->out_fns[OUT_ELIGIBLE]) {
+  for (k = 0; k < p->noutputs; k++)
+    if (g->out_field[k] >= 0)
+      store_field(g, g->frame, fr, (unsigned)g->out_field[k], ci8(g, 0));
+  if (g->out_field[OUT_ELIGIBLE] < 0) {
     ice(g, "eligible is not decided");
     LLVMBuildRet(g->b, ci32(g, 0));
     end_function(g);
@@ -2679,29 +2801,38 @@ static LLVMValueRef gen_evaluator(struct cg *g)
   clear_outputs(g, 0);
   LLVMBuildRet(g->b, phi);
   at(g, here);
-  rc = call_body(g, g->out_fns[OUT_ELIGIBLE]);
-  propagate_top(g, rc, phi, errbb);
-  deny = LLVMBuildICmp(g->b, LLVMIntEQ,
-                       load_field(g, g->res, g->resp, RS_VERDICT, g->i32),
-                       ci32(g, VERDICT_DENY), "");
+  g->errbb = errbb;
+  g->errphi = phi;
+  /* Everything is decided by the evaluator's own code: outputs in table
+   * order, lets and outputs read before their turn (eligible reading
+   * window, say) where they are first read. */
+  emit_output(g, OUT_ELIGIBLE);
+  verdict = out_frame_val(g, OUT_ELIGIBLE).a;
+  store_field(g, g->res, g->resp, RS_VERDICT, verdict);
+  store_field(g, g->res, g->resp, RS_REASON, out_frame_val(g, OUT_ELIGIBLE).b);
+  deny = LLVMBuildICmp(g->b, LLVMIntEQ, verdict, ci32(g, VERDICT_DENY), "");
   denied = block(g, "denied"), go = block(g, "allowed");
   LLVMBuildCondBr(g->b, deny, denied, go);
   at(g, denied);
   /* After a deny nothing else is reported, not even what eligible read. */
+  write_output(g, OUT_ELIGIBLE);
   clear_outputs(g, 1);
   LLVMBuildRet(g->b, ci32(g, RPOL_DECIDED));
   at(g, go);
-  for (k = 1; k < p->noutputs; k++) {
-    if (!g->out_fns[k])
-      continue;
-    rc = call_body(g, g->out_fns[k]);
-    propagate_top(g, rc, phi, errbb);
-  }
-  /* shipping_refund and duties_refund are reported only when the policy
+  for (k = 1; k < p->noutputs; k++)
+    if (g->out_field[k] >= 0)
+      emit_output(g, k);
+  /* Every output is decided: the slots are written once, here.
+   * shipping_refund and duties_refund are reported only when the policy
    * decides them (§12); their defaults still fed refund_amount. */
-  for (k = OUT_SHIPPING_REFUND; k <= OUT_DUTIES_REFUND; k++)
-    if (k < p->noutputs && !p->outputs[k]->u.output.decided_by)
+  for (k = 0; k < p->noutputs; k++) {
+    if (g->out_field[k] >= 0 &&
+        !(k >= OUT_SHIPPING_REFUND && k <= OUT_DUTIES_REFUND &&
+          !p->outputs[k]->u.output.decided_by))
+      write_output(g, k);
+    else
       clear_output(g, k);
+  }
   LLVMBuildRet(g->b, ci32(g, RPOL_DECIDED));
   end_function(g);
   return fn;
@@ -2720,11 +2851,13 @@ static int find_currency_slot(const struct program *p)
   return -1;
 }
 
-/* The frame: per let a flag byte, then its value (one or two fields). */
+/* The frame: per let a flag byte, then its value (one or two fields);
+ * per evaluated output the same and its trace (a location index). */
 static void build_frame(struct cg *g, char *name)
 {
   const struct program *p = g->prog;
-  LLVMTypeRef *ft = cg_alloc(g, (size_t)(3 * p->nlets + 1) * sizeof *ft);
+  LLVMTypeRef *ft = cg_alloc(g, (size_t)(3 * p->nlets + 4 * p->noutputs +
+                                         1) * sizeof *ft);
   unsigned n = 0;
   int i;
 
@@ -2740,6 +2873,18 @@ static void build_frame(struct cg *g, char *name)
     ft[n++] = type_a(g, t);
     ft[n++] = type_b(g, t) ? type_b(g, t) : g->i8;
   }
+  for (i = 0; i < p->noutputs; i++) {
+    const struct type *t = num_as(p->outputs[i]->u.output.type, &ty_int);
+
+    g->out_field[i] = -1;
+    if (!output_evaluated(p->outputs[i]))
+      continue;
+    g->out_field[i] = (int)n;
+    ft[n++] = g->i8;
+    ft[n++] = type_a(g, t);
+    ft[n++] = type_b(g, t) ? type_b(g, t) : g->i8;
+    ft[n++] = g->i32;
+  }
   if (n == 0)
     ft[n++] = g->i8;
   LLVMStructSetBody(g->frame, ft, n, 0);
@@ -2750,46 +2895,32 @@ static LLVMValueRef gen_program(struct cg *g, const struct program *p,
 {
   char name[64];
   LLVMValueRef ev;
-  int k, i, more;
+  int i, more;
 
   g->prog = p;
   g->pindex = index;
   g->cur_slot = find_currency_slot(p);
   g->let_field = cg_alloc(g, (size_t)(p->nlets + 1) * sizeof(int));
-  g->let_fns = cg_alloc(g, (size_t)(p->nlets + 1) * sizeof(LLVMValueRef));
-  g->let_done = cg_alloc(g, (size_t)(p->nlets + 1));
+  g->out_field = cg_alloc(g, (size_t)(p->noutputs + 1) * sizeof(int));
+  g->nknown = 0;
+  g->known = cg_alloc(g, (size_t)(p->nlets + p->noutputs + 1));
+  if (g->known)
+    g->nknown = p->nlets + p->noutputs;
   g->nfcache = 0;
   g->fval = cg_alloc(g, sizeof *g->fval * (size_t)(p->ninputs + 1));
   g->fpres = cg_alloc(g, sizeof *g->fpres * (size_t)(p->ninputs + 1));
   if (g->fval && g->fpres)
     g->nfcache = p->ninputs;
-  g->out_fns = cg_alloc(g, (size_t)(p->noutputs + 1) *
-                               sizeof(LLVMValueRef));
   g->fns = NULL;
   g->nfns = g->capfns = 0;
-  if (!g->let_field || !g->let_fns || !g->let_done || !g->out_fns)
+  if (!g->let_field || !g->out_field)
     return NULL;
   snprintf(name, sizeof name, "rpol.frame.%d", index);
   build_frame(g, name);
-  for (k = 0; k < p->noutputs; k++) {
-    if (!output_evaluated(p->outputs[k]))
-      continue;
-    snprintf(name, sizeof name, "rpol.out.%d.%d", index, k);
-    g->out_fns[k] = new_internal(g, name, body_fn_type(g));
-  }
   ev = gen_evaluator(g);
-  for (k = 0; k < p->noutputs && !g->err; k++)
-    if (g->out_fns[k])
-      gen_output(g, k);
-  /* Lets and fns are generated as they are first referenced. */
+  /* fns are generated as they are first referenced. */
   do {
     more = 0;
-    for (i = 0; i < p->nlets && !g->err; i++)
-      if (g->let_fns[i] && !g->let_done[i]) {
-        g->let_done[i] = 1;
-        gen_let(g, i);
-        more = 1;
-      }
     for (i = 0; i < g->nfns && !g->err; i++)
       if (!g->fns[i].done) {
         g->fns[i].done = 1;
