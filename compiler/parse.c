@@ -742,6 +742,14 @@ struct decl *parse_decl_message(struct parser *p, const char *code,
   return d;
 }
 
+/* A reserved word used as a field name: its text. */
+const char *parse_word(struct parser *p, struct span sp)
+{
+  if (sp.end > p->src->len || sp.start > sp.end)
+    return "";
+  return arena_strndup(p->a, p->src->text + sp.start, sp.end - sp.start);
+}
+
 /* Texts of a message are not separated by commas: one error per comma,
  * and the text before it is kept. */
 void parse_mtext_comma(struct parser *p, struct span comma)

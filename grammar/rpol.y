@@ -119,6 +119,7 @@ struct expr *parse_duration(struct parser *p, struct tokv n,
 struct expr *parse_string(struct parser *p, struct tokv t, struct span sp);
 const char *parse_text(struct parser *p, struct tokv t, struct span sp);
 void parse_mtext_comma(struct parser *p, struct span comma);
+const char *parse_word(struct parser *p, struct span sp);
 struct expr *parse_bool(struct parser *p, int b, struct span sp);
 struct expr *parse_verdict(struct parser *p, enum verdict_kind k,
                            const char *code, struct span code_span,
@@ -715,6 +716,17 @@ primary
 dotted
   : ident              { $$ = parse_dotted(p, NULL, $1.s, @1); }
   | dotted '.' ident   { $$ = parse_dotted(p, $1, $3.s, @3); }
+  | dotted '.' field_word
+      { $$ = parse_dotted(p, $1, parse_word(p, @3), @3); }
+  ;
+
+/* After '.', a reserved word can only be a field name (`customer.region`,
+ * `item.set`): JSON keys are not rpol's to reserve. */
+field_word
+  : POLICY | VERSION | FOR | USE | MODULE | REGION | CONST | LET | FN
+  | EXTERN | ENUM | EXTEND | INPUT | OUTPUT | DECIDE | WHEN | OTHERWISE
+  | ALLOW | DENY | REVIEW | MESSAGE | TEST | GIVEN | EXPECT | AND | OR
+  | NOT | IN | OF | IF | THEN | ELSE | TRUE | FALSE | SET | DURUNIT
   ;
 
 args_opt
