@@ -34,6 +34,34 @@ void arena_set_oom(struct arena *a, jmp_buf *handler)
   a->oom = handler;
 }
 
+void arena_set_allocator(struct arena *a, arena_alloc_fn f, void *ud)
+{
+  a->alloc = f;
+  a->alloc_ud = ud;
+}
+
+void *arena_sys_alloc(const struct arena *a, size_t n)
+{
+  void *p;
+
+  if (!a->alloc)
+    return calloc(1, n ? n : 1);
+  p = a->alloc(a->alloc_ud, NULL, 0, n ? n : 1);
+  if (p)
+    memset(p, 0, n ? n : 1);
+  return p;
+}
+
+void arena_sys_free(const struct arena *a, void *p, size_t n)
+{
+  if (!p)
+    return;
+  if (a->alloc)
+    a->alloc(a->alloc_ud, p, n ? n : 1, 0);
+  else
+    free(p);
+}
+
 static _Noreturn void arena_oom(struct arena *a)
 {
   if (a->oom)
@@ -53,8 +81,8 @@ static struct arena_block *arena_grow(struct arena *a, size_t n)
     arena_oom(a);
   if (a->limit && (a->total + size > a->limit || a->total + size < size))
     arena_oom(a);
-  /* calloc: the zeroing promise of arena_alloc comes from here. */
-  b = calloc(1, sizeof *b + size);
+  /* Zeroed: the zeroing promise of arena_alloc comes from here. */
+  b = arena_sys_alloc(a, sizeof *b + size);
   if (!b)
     arena_oom(a);
   b->size = size;
@@ -134,7 +162,7 @@ void arena_free(struct arena *a)
 
   for (; b; b = next) {
     next = b->next;
-    free(b);
+    arena_sys_free(a, b, sizeof *b + b->size);
   }
   a->head = NULL;
   a->total = 0;

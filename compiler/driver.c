@@ -1,5 +1,6 @@
 /* driver.c: paths to checked programs (see driver.h). */
 #include <dirent.h>
+#include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -74,6 +75,18 @@ static enum driver_status load_dir(struct session *s, const char *dir,
   const char **names = NULL;
   int n = 0, cap = 0;
   struct dirent *e;
+  /* The arena may jump out of the loop (out of memory): close the
+   * directory on the way. */
+  jmp_buf *outer = s->arena.oom;
+  jmp_buf here;
+  if (setjmp(here) != 0) {
+    s->arena.oom = outer;
+    closedir(d);
+    if (outer)
+      longjmp(*outer, 1);
+    abort();
+  }
+  s->arena.oom = &here;
   while ((e = readdir(d))) {
     if (!ends_with(e->d_name, ".rpol") || ends_with(e->d_name, ".test.rpol"))
       continue;
@@ -86,6 +99,7 @@ static enum driver_status load_dir(struct session *s, const char *dir,
     }
     names[n++] = arena_strdup(&s->arena, e->d_name);
   }
+  s->arena.oom = outer;
   closedir(d);
   if (n)
     qsort(names, n, sizeof *names, cmp_str);

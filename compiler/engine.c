@@ -3,8 +3,16 @@
  * Compiling in memory keeps the compile session alive for as long as the
  * policy lives: the interpreter walks its tree, and the JIT's code refers
  * to nothing in it but is released through the same hook.
+ *
+ * The front end (sources, parser, checker, layout, the interpreter's
+ * prepared state) takes its memory from the runtime's rpol_alloc_fn: the
+ * session arena's blocks come from it, and running out in the middle of the
+ * front end jumps back here and is RPOL_ENOMEM.  Not covered (the C
+ * library's): flex's scanner buffers, opendir for a bundle, the diagnostics
+ * text of a failed compile, json-c, and the JIT (cg.c, LLVM).
  */
 #include <dlfcn.h>
+#include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,10 +21,13 @@
 #include "interp.h"
 #include "layout.h"
 #include "../runtime/artifact.h"
+#include "../runtime/internal.h"
 #include "jit.h"
 
 /* Everything one in-memory policy needs until its last reference goes. */
 struct compiled {
+  rpol_runtime *rt;         /* whose allocator this came from */
+  int nhosts;
   struct session s;
   struct layout layout;
   struct interp_host *hosts;
@@ -26,17 +37,29 @@ struct compiled {
   void *jit_ud;
 };
 
+/* The runtime's allocator as an arena_alloc_fn (ud: the runtime). */
+static void *rt_hook(void *ud, void *p, size_t o, size_t n)
+{
+  rpol_runtime *rt = ud;
+  if (n == 0) {
+    rt_free(rt, p, o);
+    return NULL;
+  }
+  return p ? rt_realloc(rt, p, o, n) : rt_alloc(rt, n);
+}
+
 static void compiled_free(void *ud)
 {
   struct compiled *c = ud;
+  rpol_runtime *rt = c->rt;
   if (c->jit_release)
     c->jit_release(c->jit_ud);
-  for (int i = 0; c->hosts && i < c->layout.nprogs; i++)
+  for (int i = 0; c->hosts && i < c->nhosts; i++)
     interp_host_release(&c->hosts[i]);
   session_free(&c->s);
-  free(c->hosts);
-  free(c->fns);
-  free(c);
+  rt_free(rt, c->hosts, (size_t)c->nhosts * sizeof *c->hosts);
+  rt_free(rt, c->fns, (size_t)c->nhosts * sizeof *c->fns);
+  rt_free(rt, c, sizeof *c);
 }
 
 static int ends_with(const char *s, const char *suffix)
@@ -68,15 +91,19 @@ static void report(rpol_runtime *rt, struct session *s, FILE *out)
 static rpol_status build_interp(struct compiled *c, void **hosts)
 {
   int n = c->layout.nprogs;
-  c->hosts = calloc(n, sizeof *c->hosts);
-  c->fns = calloc(n, sizeof *c->fns);
+  c->hosts = rt_alloc(c->rt, (size_t)(n ? n : 1) * sizeof *c->hosts);
+  c->fns = rt_alloc(c->rt, (size_t)(n ? n : 1) * sizeof *c->fns);
+  c->nhosts = n ? n : 1;
   if (!c->hosts || !c->fns)
     return RPOL_ENOMEM;
   for (int i = 0; i < n; i++) {
     c->hosts[i].prog = c->layout.progs[i];
     c->hosts[i].layout = &c->layout;
     c->hosts[i].policy_index = i;
-    interp_host_prepare(&c->hosts[i]);
+    c->hosts[i].alloc = rt_hook;
+    c->hosts[i].alloc_ud = c->rt;
+    if (interp_host_prepare(&c->hosts[i]) != 0)
+      return RPOL_ENOMEM;
     c->fns[i] = interp_eval;
     hosts[i] = &c->hosts[i];
   }
@@ -88,10 +115,24 @@ rpol_status engine_compile(rpol_runtime *rt, const char *path,
                            rpol_policy **out)
 {
   *out = NULL;
-  struct compiled *c = calloc(1, sizeof *c);
-  if (!c)
+  struct compiled *c = rt_alloc(rt, sizeof *c);
+  if (!c) {
+    rt_seterr(rt, "out of memory while compiling %s", path);
     return RPOL_ENOMEM;
+  }
+  c->rt = rt;
   session_init(&c->s);
+  arena_set_allocator(&c->s.arena, rt_hook, rt);
+  /* Running out of memory anywhere in the front end comes back here; all
+   * it took is in the session (or freed by parse_file on the way). */
+  jmp_buf oom;
+  if (setjmp(oom) != 0) {
+    arena_set_oom(&c->s.arena, NULL);
+    rt_seterr(rt, "out of memory while compiling %s", path);
+    compiled_free(c);
+    return RPOL_ENOMEM;
+  }
+  arena_set_oom(&c->s.arena, &oom);
   struct driver_unit u;
   enum driver_status st = driver_load(&c->s, path, 0, &u);
   if (st == DRIVER_OK && u.is_module) {
@@ -100,6 +141,7 @@ rpol_status engine_compile(rpol_runtime *rt, const char *path,
     st = DRIVER_MISUSE;
   }
   if (st != DRIVER_OK || c->s.diags.nerrors) {
+    arena_set_oom(&c->s.arena, NULL);
     report(rt, &c->s, diags);
     compiled_free(c);
     return st == DRIVER_MISUSE ? RPOL_EIO : RPOL_ESEMANTIC;
@@ -110,8 +152,11 @@ rpol_status engine_compile(rpol_runtime *rt, const char *path,
   layout_init(&c->layout, &c->s, u.progs, u.nprogs);
   size_t mlen = 0;
   const char *meta = layout_metadata(&c->layout, &mlen);
-  void **hosts = calloc(u.nprogs, sizeof *hosts);
+  arena_set_oom(&c->s.arena, NULL);
+  size_t hsize = (size_t)(u.nprogs ? u.nprogs : 1) * sizeof(void *);
+  void **hosts = rt_alloc(rt, hsize);
   if (!hosts) {
+    rt_seterr(rt, "out of memory while compiling %s", path);
     compiled_free(c);
     return RPOL_ENOMEM;
   }
@@ -119,6 +164,8 @@ rpol_status engine_compile(rpol_runtime *rt, const char *path,
   rpol_status rs = RPOL_OK;
   if (kind == ENGINE_INTERP) {
     rs = build_interp(c, hosts);
+    if (rs == RPOL_ENOMEM)
+      rt_seterr(rt, "out of memory while compiling %s", path);
     c->art.magic = RPOL_ARTIFACT_MAGIC;
     c->art.abi_version = RPOL_ABI_VERSION;
     c->art.struct_size = sizeof c->art;
@@ -143,7 +190,7 @@ rpol_status engine_compile(rpol_runtime *rt, const char *path,
     rs = rpol_policy_from_artifact(rt, art,
                                    kind == ENGINE_INTERP ? hosts : NULL,
                                    compiled_free, c, out);
-  free(hosts);
+  rt_free(rt, hosts, hsize);
   /* A failed load takes nothing: the compiled state is still ours. */
   if (rs != RPOL_OK) {
     compiled_free(c);

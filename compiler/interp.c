@@ -1315,20 +1315,46 @@ static void cache_program(struct interp_prep *pp, const struct program *p)
     }
 }
 
+/* Memory of the prepared state, from the host's allocator. */
+static void *prep_alloc(const struct interp_host *h, size_t n)
+{
+  struct arena a;
+  arena_init(&a);
+  arena_set_allocator(&a, h->alloc, h->alloc_ud);
+  return arena_sys_alloc(&a, n);
+}
+
+static void prep_free(const struct interp_host *h, void *p, size_t n)
+{
+  struct arena a;
+  arena_init(&a);
+  arena_set_allocator(&a, h->alloc, h->alloc_ud);
+  arena_sys_free(&a, p, n);
+}
+
+static void prep_free_all(const struct interp_host *h,
+                          struct interp_prep *pp, int n)
+{
+  prep_free(h, pp->sigs, (size_t)n * sizeof *pp->sigs);
+  prep_free(h, pp->ext_ids, (size_t)n * sizeof *pp->ext_ids);
+  arena_free(&pp->arena);
+  prep_free(h, pp, sizeof *pp);
+}
+
 int interp_host_prepare(struct interp_host *h)
 {
   interp_host_release(h);
   const struct program *p = h->prog;
-  struct interp_prep *pp = calloc(1, sizeof *pp);
+  struct interp_prep *pp = prep_alloc(h, sizeof *pp);
   if (!pp)
     return -1;
   int n = p->nexterns > 0 ? p->nexterns : 1;
-  pp->sigs = calloc((size_t)n, sizeof *pp->sigs);
-  pp->ext_ids = calloc((size_t)n, sizeof *pp->ext_ids);
+  pp->sigs = prep_alloc(h, (size_t)n * sizeof *pp->sigs);
+  pp->ext_ids = prep_alloc(h, (size_t)n * sizeof *pp->ext_ids);
+  arena_init(&pp->arena);
+  arena_set_allocator(&pp->arena, h->alloc, h->alloc_ud);
   if (!pp->sigs || !pp->ext_ids) {
-    free(pp->sigs);
-    free(pp->ext_ids);
-    free(pp);
+    prep_free_all(h, pp, n);
     return -1;
   }
   pp->cur_slot = find_cur_slot(p);
@@ -1339,19 +1365,17 @@ int interp_host_prepare(struct interp_host *h)
     ffi_sig_init(&pp->sigs[k], d);
     pp->ext_ids[k] = h->layout ? layout_extern(h->layout, d->name) : -1;
   }
-  /* The cache is an optimisation: out of memory while filling it leaves
-   * it empty rather than aborting in the arena. */
+  /* Out of memory while computing the constant sets fails the whole
+   * preparation: without them the interpreter would build those sets in
+   * scratch space, which compiled code never does (see ev_settree). */
   jmp_buf oom;
-  arena_init(&pp->arena);
-  if (setjmp(oom) == 0) {
-    arena_set_oom(&pp->arena, &oom);
-    cache_program(pp, p);
-  } else {
-    arena_free(&pp->arena);
-    arena_init(&pp->arena);
-    pp->tab = NULL;
-    pp->cap = pp->n = 0;
+  if (setjmp(oom) != 0) {
+    arena_set_oom(&pp->arena, NULL);
+    prep_free_all(h, pp, n);
+    return -1;
   }
+  arena_set_oom(&pp->arena, &oom);
+  cache_program(pp, p);
   arena_set_oom(&pp->arena, NULL);
   h->prep = pp;
   return 0;
@@ -1361,10 +1385,8 @@ void interp_host_release(struct interp_host *h)
 {
   if (!h || !h->prep)
     return;
-  free(h->prep->sigs);
-  free(h->prep->ext_ids);
-  arena_free(&h->prep->arena);
-  free(h->prep);
+  const struct program *p = h->prog;
+  prep_free_all(h, h->prep, p && p->nexterns > 0 ? p->nexterns : 1);
   h->prep = NULL;
 }
 

@@ -28,11 +28,16 @@ struct interp_host {
   /* Optional, filled by interp_host_prepare: libffi call interfaces and
    * lookups done once instead of per decision. */
   struct interp_prep *prep;
+  /* Optional, NULL for the C library: where interp_host_prepare takes its
+   * memory (a runtime compiling a policy passes its allocator). */
+  arena_alloc_fn alloc;
+  void *alloc_ud;
 };
 
 /* Prepares what evaluation would otherwise redo per decision (extern call
- * interfaces, the order-currency slot).  Returns 0, or -1 when out of
- * memory (evaluation still works, unprepared).  Free with
+ * interfaces, the order-currency slot, constant sets).  Returns 0, or -1
+ * when out of memory (evaluation still works, unprepared, but then builds
+ * constant sets in scratch space as compiled code does not).  Free with
  * interp_host_release. */
 int interp_host_prepare(struct interp_host *h);
 void interp_host_release(struct interp_host *h);

@@ -82,12 +82,12 @@ static void cache_add(struct session *s, struct file *f, const char *real)
  * cannot be resolved (the load then reports why). */
 static const char *canonical(struct session *s, const char *path)
 {
-  char *r = realpath(path, NULL);
-  if (!r)
+  /* Into a buffer of ours: realpath's own allocation would leak if the
+   * copy ran out of memory (the arena jumps out). */
+  char r[PATH_MAX];
+  if (!realpath(path, r))
     return NULL;
-  const char *copy = arena_strdup(&s->arena, r);
-  free(r);
-  return copy;
+  return arena_strdup(&s->arena, r);
 }
 
 struct file *session_file(struct session *s, const char *path,

@@ -163,14 +163,38 @@ struct source *source_add(struct source_set *s, const char *path,
   return src;
 }
 
+/* source_add of a buffer from arena_sys_alloc, which it then frees.
+ * source_add allocates from the arena, which may jump out: the buffer is
+ * freed on the way. */
+static struct source *add_owned(struct source_set *s, const char *path,
+                                char *buf, size_t bufsize, size_t len,
+                                struct diag_list *diags)
+{
+  jmp_buf *outer = s->arena->oom;
+  jmp_buf here;
+  struct source *src;
+
+  if (setjmp(here) != 0) {
+    s->arena->oom = outer;
+    arena_sys_free(s->arena, buf, bufsize);
+    if (outer)
+      longjmp(*outer, 1);
+    abort();
+  }
+  s->arena->oom = &here;
+  src = source_add(s, path, buf, len, 0, diags);
+  s->arena->oom = outer;
+  arena_sys_free(s->arena, buf, bufsize);
+  return src;
+}
+
 struct source *source_load(struct source_set *s, const char *path,
                            struct diag_list *diags, const char **err)
 {
   struct stat st;
   int fd;
   char *buf;
-  size_t len = 0;
-  struct source *src;
+  size_t len = 0, bufsize;
 
   *err = NULL;
   fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -198,9 +222,14 @@ struct source *source_load(struct source_set *s, const char *path,
     *err = "file is too large (limit 16 MiB)";
     return NULL;
   }
-  buf = malloc((size_t)st.st_size + 1);
+  /* From the session's allocator, outside the pool (source_add copies
+   * the text into it). */
+  bufsize = (size_t)st.st_size + 1;
+  buf = arena_sys_alloc(s->arena, bufsize);
   if (!buf) {
     close(fd);
+    if (s->arena->oom)
+      longjmp(*s->arena->oom, 1);     /* the session's out of memory */
     *err = "out of memory";
     return NULL;
   }
@@ -215,7 +244,7 @@ struct source *source_load(struct source_set *s, const char *path,
       if (errno == EINTR)
         continue;
       *err = strerror(errno);
-      free(buf);
+      arena_sys_free(s->arena, buf, bufsize);
       close(fd);
       return NULL;
     }
@@ -225,13 +254,11 @@ struct source *source_load(struct source_set *s, const char *path,
   }
   close(fd);
   if (len > (size_t)st.st_size) {
-    free(buf);
+    arena_sys_free(s->arena, buf, bufsize);
     *err = "file changed while it was read";
     return NULL;
   }
-  src = source_add(s, path, buf, len, 0, diags);
-  free(buf);
-  return src;
+  return add_owned(s, path, buf, bufsize, len, diags);
 }
 
 struct source *source_get(const struct source_set *s, uint32_t id)

@@ -9,8 +9,12 @@
  * RPOL_ENOMEM (with a message where the API has one), never a crash, and
  * must leave no block allocated once everything is freed.
  *
- * The compiler's own working memory (parser, checker, LLVM) is the C
- * library's and is not covered: only the runtime takes an allocator.
+ * Compiling through the runtime (engine_compile, rpol_compile) takes the
+ * front end's memory from the same allocator: sources, parser, checker,
+ * layout and the interpreter's prepared state, for a single file and for a
+ * bundle directory with a shared module.  Not covered (the C library's,
+ * docs/limits.md): flex's buffers, opendir, json-c, and the JIT's code
+ * generation and LLVM.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <cmocka.h>
 #include "rpol.h"
 #include "engine.h"
@@ -56,7 +61,37 @@ static void *failing_alloc(void *ud, void *p, size_t o, size_t n)
   return q;
 }
 
-static char dir[64], policy_path[128], so_path[128];
+static char dir[64], policy_path[128], so_path[128], bundle_path[128];
+
+/* A bundle: two policies routed by country, a module they share with a
+ * region, a const set, a function and a let (the interpreter's prepared
+ * constant sets), and an extern. */
+static const char bundle_common[] =
+  "module \"common\"\n"
+  "region NORDIC = {DK, SE, FI} + {NO, IS}\n"
+  "const FAULTY = {Reason.defective, Reason.damaged_in_transit}\n"
+  "fn fee(p: money) -> money = 10% of p\n"
+  "extern fn score(s: string) -> int\n";
+static const char bundle_a[] =
+  "policy \"ba\" version \"1\"\n"
+  "for customer.country in NORDIC\n"
+  "use \"common.rpol\"\n"
+  "let tagged = item.tags + {\"x\", item.sku ?? \"none\"}\n"
+  "decide eligible {\n"
+  "  when request.reason in FAULTY => allow\n"
+  "  when \"final\" in tagged => deny \"final_sale\"\n"
+  "  otherwise => allow\n"
+  "}\n"
+  "decide refund_method = original_payment\n"
+  "decide shipping_payer = customer\n"
+  "decide restocking_fee = fee(item.price)\n";
+static const char bundle_b[] =
+  "policy \"bb\" version \"1\"\n"
+  "for customer.country in EU - {DK, SE, FI}\n"
+  "use \"common.rpol\"\n"
+  "decide eligible = allow\n"
+  "decide refund_method = store_credit\n"
+  "decide shipping_payer = merchant\n";
 
 static const char policy_src[] =
   "policy \"fa\" version \"3\"\n"
@@ -82,7 +117,7 @@ static const char *const lines[] = {
   "not json",
 };
 
-enum how { LOAD_SO, COMPILE_INTERP, COMPILE_JIT };
+enum how { LOAD_SO, COMPILE_INTERP, COMPILE_JIT, COMPILE_BUNDLE };
 
 /* One session; returns the first failing status (RPOL_OK if none). */
 static rpol_status session(enum how how)
@@ -103,6 +138,8 @@ static rpol_status session(enum how how)
   }
   if (how == LOAD_SO)
     st = rpol_load(rt, so_path, &p);
+  else if (how == COMPILE_BUNDLE)
+    st = engine_compile(rt, bundle_path, ENGINE_INTERP, NULL, &p);
   else
     st = engine_compile(rt, policy_path, how == COMPILE_JIT ? ENGINE_JIT
                         : ENGINE_INTERP, NULL, &p);
@@ -212,6 +249,23 @@ static void test_compile_jit(void **state)
   fail_every(COMPILE_JIT, 5);
 }
 
+static void test_compile_bundle(void **state)
+{
+  (void)state;
+  fail_every(COMPILE_BUNDLE, 1);
+}
+
+static int write_file(const char *path, const char *text)
+{
+  FILE *f = fopen(path, "w");
+  if (!f)
+    return -1;
+  fputs(text, f);
+  return fclose(f);
+}
+
+static char bundle_files[3][160];
+
 static int setup(void **state)
 {
   struct session s;
@@ -234,6 +288,19 @@ static int setup(void **state)
     return -1;
   fputs(policy_src, f);
   fclose(f);
+  snprintf(bundle_path, sizeof bundle_path, "%s/bundle", dir);
+  if (mkdir(bundle_path, 0777) != 0)
+    return -1;
+  snprintf(bundle_files[0], sizeof bundle_files[0], "%s/common.rpol",
+           bundle_path);
+  snprintf(bundle_files[1], sizeof bundle_files[1], "%s/a.rpol",
+           bundle_path);
+  snprintf(bundle_files[2], sizeof bundle_files[2], "%s/b.rpol",
+           bundle_path);
+  if (write_file(bundle_files[0], bundle_common) != 0 ||
+      write_file(bundle_files[1], bundle_a) != 0 ||
+      write_file(bundle_files[2], bundle_b) != 0)
+    return -1;
   session_init(&s);
   if (driver_load(&s, policy_path, 0, &u) != DRIVER_OK ||
       s.diags.nerrors) {
@@ -256,6 +323,9 @@ static int teardown(void **state)
   (void)state;
   unlink(so_path);
   unlink(policy_path);
+  for (int i = 0; i < 3; i++)
+    unlink(bundle_files[i]);
+  rmdir(bundle_path);
   rmdir(dir);
   return 0;
 }
@@ -266,6 +336,7 @@ int main(void)
     cmocka_unit_test(test_load_so),
     cmocka_unit_test(test_compile_interp),
     cmocka_unit_test(test_compile_jit),
+    cmocka_unit_test(test_compile_bundle),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
