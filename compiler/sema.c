@@ -795,6 +795,11 @@ static void resolve_decl_types(struct sctx *c)
                 strcmp(p->name, d->u.fn.params[j].name) == 0)
               sema_err(c, p->span, "parameter '%s' is listed twice",
                        p->name);
+          /* §1: the roots cannot be declared as names, parameters
+           * included (`customer.x` would still be an input path). */
+          if (p->name && ast_is_root(p->name))
+            sema_err(c, p->span, "'%s' is an input root and cannot be a "
+                     "parameter name", p->name);
           if (ext && !extern_type_ok(p->type))
             sema_err(c, p->texpr ? p->texpr->span : p->span, "extern "
                      "parameter '%s' has type %s; externs take only bool, "
