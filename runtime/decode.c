@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <json-c/json.h>
+#include "fastdec.h"
 #include "internal.h"
 #include "value.h"
 
@@ -498,7 +499,7 @@ static void sift(int ek, unsigned char *a, size_t sz, int64_t root,
 
 /* Heapsort (no allocation, O(n log n) for any input), then removal of
  * duplicates; returns the new count. */
-static int64_t sort_dedupe(int ek, void *base, int64_t n)
+int64_t decode_sort_dedupe(int ek, void *base, int64_t n)
 {
   unsigned char *a = base;
   size_t sz = elem_size(ek);
@@ -555,7 +556,7 @@ static int dec_set(struct dctx *c, const char *where,
     }
   }
   out->p = arr;
-  out->n = sort_dedupe(ek, arr, (int64_t)n);
+  out->n = decode_sort_dedupe(ek, arr, (int64_t)n);
   return 0;
 }
 
@@ -593,11 +594,8 @@ int decode_value(const rpol_policy *pol, const struct rt_sub *sub,
  * On the way it notes integers beyond 64 bits and the raw text of the
  * top-level "id", which is echoed as written (numbers exact). */
 
-/* Limits on a line (docs/limits.md): nesting of arrays and objects, the
- * bytes of one line and of one string in it, as written. */
-#define SCAN_DEPTH 64
-#define RT_MAX_LINE (1u << 20)
-#define RT_MAX_STRING (1u << 16)
+/* The limits on a line (SCAN_DEPTH, RT_MAX_LINE, RT_MAX_STRING) are in
+ * internal.h, shared with the specialised decoder (fastdec.c). */
 
 struct scan {
   const char *s;
@@ -854,7 +852,8 @@ static int sc_text(struct scan *sc, const char *s, size_t n)
 }
 
 /* Copies the id's raw text without insignificant whitespace. */
-static const char *copy_id(rpol_input *in, const char *s, size_t a, size_t b)
+const char *decode_copy_id(rpol_input *in, const char *s, size_t a,
+                           size_t b)
 {
   char *d = rt_arena_get(&in->store, b - a + 1), *o;
   int instr = 0;
@@ -977,6 +976,7 @@ void rpol_input_free(rpol_input *in)
   rt = p->rt;
   nf = (size_t)(p->max_fields ? p->max_fields : 1);
   json_tokener_free(in->tok);
+  fastdec_free(rt, in->fast);
   rt_arena_release(&in->store);
   rt_free(rt, in->slots, sizeof *in->slots * nf);
   rt_free(rt, in->state, nf);
@@ -1119,7 +1119,7 @@ int input_finish(rpol_input *in)
       }
       if (arr) {
         sl->p = arr;
-        sl->n = sort_dedupe(RPOL_K_MONEY, arr, f->ndmoney);
+        sl->n = decode_sort_dedupe(RPOL_K_MONEY, arr, f->ndmoney);
       }
       in->state[i] = SL_DEFAULT;
       break;
@@ -1171,7 +1171,45 @@ static rpol_status decode_fail(rpol_input *in, json_object *root)
   return fail_status(in);
 }
 
+int decode_line_fast(rpol_input *in, const char *json, size_t len)
+{
+  int rc;
+
+  if (in->fast_state == 0) {
+    /* Built on the first line, not with the input: hosts that only use
+     * the setters never pay for it. */
+    rc = fastdec_new(in->pol, &in->fast);
+    if (rc < 0)
+      return -1;
+    in->fast_state = rc == 0 ? 1 : -1;
+  }
+  if (in->fast_state < 0 || !json)
+    return 0;
+  return fastdec_decode(in->fast, in, json, len);
+}
+
+/* The specialised decoder first; the general one for what it declines,
+ * so that every bad_input message is the general decoder's.  Running out
+ * of memory is RPOL_ENOMEM from either. */
 rpol_status rpol_input_decode(rpol_input *in, const char *json, size_t len)
+{
+  int rc;
+
+  if (!in || (!json && len))
+    return RPOL_EMISUSE;
+  rc = decode_line_fast(in, json, len);
+  if (rc > 0)
+    return RPOL_OK;
+  if (rc < 0) {
+    in->ok = 0;
+    input_seterr(in, "out of memory");
+    return RPOL_ENOMEM;
+  }
+  return decode_line_general(in, json, len);
+}
+
+rpol_status decode_line_general(rpol_input *in, const char *json,
+                                size_t len)
 {
   const rpol_policy *p;
   const struct rt_sub *s;
@@ -1218,7 +1256,7 @@ rpol_status rpol_input_decode(rpol_input *in, const char *json, size_t len)
    * of an invalid line when it was read before the fault. */
   rc = sc_text(&sc, json, len);
   if (sc.id_end > sc.id_start) {
-    in->id = copy_id(in, json, sc.id_start, sc.id_end);
+    in->id = decode_copy_id(in, json, sc.id_start, sc.id_end);
     if (!in->id) {
       input_seterr(in, "out of memory");
       return RPOL_ENOMEM;

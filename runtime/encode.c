@@ -5,7 +5,6 @@
  * but its full length is always counted, so a host can size a buffer once
  * and retry.  Nothing here allocates.
  */
-#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include "internal.h"
@@ -26,6 +25,21 @@ void wb_puts(struct wbuf *w, const char *s)
 {
   wb_put(w, s, strlen(s));
 }
+
+/* wb_put inlined for the common case, text that fits: a record is
+ * dozens of short pieces, most of them constants whose copy the compiler
+ * turns into a few moves. */
+static inline void put(struct wbuf *w, const char *s, size_t n)
+{
+  if (w->len + n < w->cap) {
+    memcpy(w->buf + w->len, s, n);
+    w->len += n;
+  } else {
+    wb_put(w, s, n);
+  }
+}
+
+#define PUTLIT(w, lit) put((w), (lit), sizeof(lit) - 1)
 
 size_t wb_finish(struct wbuf *w)
 {
@@ -77,7 +91,7 @@ void wb_json_str(struct wbuf *w, const char *str, size_t n)
   size_t i = 0, run = 0, len;
   char esc[6];
 
-  wb_put(w, "\"", 1);
+  put(w, "\"", 1);
   while (i < n) {
     unsigned c = s[i];
     if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
@@ -90,46 +104,72 @@ void wb_json_str(struct wbuf *w, const char *str, size_t n)
       run += len;
       continue;
     }
-    wb_put(w, (const char *)s + i - run, run);
+    put(w, (const char *)s + i - run, run);
     run = 0;
     switch (c) {
-    case '"': wb_put(w, "\\\"", 2); break;
-    case '\\': wb_put(w, "\\\\", 2); break;
-    case '\b': wb_put(w, "\\b", 2); break;
-    case '\f': wb_put(w, "\\f", 2); break;
-    case '\n': wb_put(w, "\\n", 2); break;
-    case '\r': wb_put(w, "\\r", 2); break;
-    case '\t': wb_put(w, "\\t", 2); break;
+    case '"': put(w, "\\\"", 2); break;
+    case '\\': put(w, "\\\\", 2); break;
+    case '\b': put(w, "\\b", 2); break;
+    case '\f': put(w, "\\f", 2); break;
+    case '\n': put(w, "\\n", 2); break;
+    case '\r': put(w, "\\r", 2); break;
+    case '\t': put(w, "\\t", 2); break;
     default:
       if (c < 0x20) {
         memcpy(esc, "\\u00", 4);
         esc[4] = hex[c >> 4];
         esc[5] = hex[c & 15];
-        wb_put(w, esc, 6);
+        put(w, esc, 6);
       } else {
-        wb_put(w, "\xef\xbf\xbd", 3);    /* invalid UTF-8 byte */
+        put(w, "\xef\xbf\xbd", 3);    /* invalid UTF-8 byte */
       }
     }
     i++;
   }
-  wb_put(w, (const char *)s + i - run, run);
-  wb_put(w, "\"", 1);
+  put(w, (const char *)s + i - run, run);
+  put(w, "\"", 1);
 }
 
 static void wb_key(struct wbuf *w, int *first, const char *key)
 {
   if (!*first)
-    wb_put(w, ",", 1);
+    put(w, ",", 1);
   *first = 0;
   wb_json_str(w, key, strlen(key));
-  wb_put(w, ":", 1);
+  put(w, ":", 1);
+}
+
+/* A key that is a string literal needing no escapes: ,"key": in one
+ * copy (without the comma for the first key of an object). */
+static inline void key_raw(struct wbuf *w, int *first, const char *text,
+                           size_t n)
+{
+  put(w, text + (*first ? 1 : 0), n - (*first ? 1 : 0));
+  *first = 0;
+}
+
+#define KEY(w, first, k) key_raw((w), (first), ",\"" k "\":", \
+                                 sizeof(",\"" k "\":") - 1)
+
+/* Decimal text of v into the end of b[20..]; returns its start. */
+static char *fmt_u64(char *end, uint64_t u)
+{
+  do {
+    *--end = (char)('0' + u % 10);
+    u /= 10;
+  } while (u);
+  return end;
 }
 
 static void wb_int(struct wbuf *w, int64_t v)
 {
-  char b[32];
+  char b[24], *e = b + sizeof b, *s;
+  uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
 
-  wb_put(w, b, (size_t)snprintf(b, sizeof b, "%" PRId64, v));
+  s = fmt_u64(e, u);
+  if (v < 0)
+    *--s = '-';
+  put(w, s, (size_t)(e - s));
 }
 
 static void wb_money(struct wbuf *w, const rpol_policy *p, int64_t minor,
@@ -147,7 +187,7 @@ static void wb_money(struct wbuf *w, const rpol_policy *p, int64_t minor,
     n += 3;
   }
   b[n++] = '"';
-  wb_put(w, b, (size_t)n);
+  put(w, b, (size_t)n);
 }
 
 static void wb_date(struct wbuf *w, int64_t days)
@@ -157,7 +197,7 @@ static void wb_date(struct wbuf *w, int64_t days)
 
   b[0] = '"';
   b[n + 1] = '"';
-  wb_put(w, b, (size_t)n + 2);
+  put(w, b, (size_t)n + 2);
 }
 
 static void wb_code(struct wbuf *w, int kind, int64_t v)
@@ -169,8 +209,8 @@ static void wb_code(struct wbuf *w, int kind, int64_t v)
   else
     rpol_currency_text((int)v, b + 1);
   b[0] = '"';
-  wb_put(w, b, strlen(b));
-  wb_put(w, "\"", 1);
+  put(w, b, strlen(b));
+  put(w, "\"", 1);
 }
 
 static void wb_enum(struct wbuf *w, const struct rt_sub *s, int enm,
@@ -199,9 +239,9 @@ static void wb_scalar(struct wbuf *w, const rpol_policy *p,
     wb_money(w, p, v, cur, order_cur);
     break;
   case RPOL_K_PERCENT:
-    wb_put(w, "\"", 1);
-    wb_put(w, b, (size_t)rpol_format_percent(b, v));
-    wb_put(w, "\"", 1);
+    put(w, "\"", 1);
+    put(w, b, (size_t)rpol_format_percent(b, v));
+    put(w, "\"", 1);
     break;
   case RPOL_K_DATE:
     wb_date(w, v);
@@ -217,7 +257,7 @@ static void wb_scalar(struct wbuf *w, const rpol_policy *p,
     wb_enum(w, s, enm, v);
     break;
   default:
-    wb_puts(w, "null");
+    PUTLIT(w, "null");
   }
 }
 
@@ -233,7 +273,7 @@ static void wb_value(struct wbuf *w, const rpol_policy *p,
               order_cur);
     return;
   }
-  wb_put(w, "[", 1);
+  put(w, "[", 1);
   if (!v->p)
     ;
   else if (o->elem_kind == RPOL_K_ENUM && o->enm >= 0 &&
@@ -244,14 +284,14 @@ static void wb_value(struct wbuf *w, const rpol_policy *p,
     for (j = 0; j < e->n; j++)
       if (rpol_set_has_int(v->p, v->n, e->by_name[j])) {
         if (!first)
-          wb_put(w, ",", 1);
+          put(w, ",", 1);
         first = 0;
         wb_enum(w, s, o->enm, e->by_name[j]);
       }
   } else {
     for (i = 0; i < v->n; i++) {
       if (i)
-        wb_put(w, ",", 1);
+        put(w, ",", 1);
       if (o->elem_kind == RPOL_K_STRING) {
         const struct rpol_str *e = (const struct rpol_str *)v->p + i;
         wb_json_str(w, e->ptr ? e->ptr : "", e->ptr ? (size_t)e->len : 0);
@@ -264,13 +304,13 @@ static void wb_value(struct wbuf *w, const rpol_policy *p,
       }
     }
   }
-  wb_put(w, "]", 1);
+  put(w, "]", 1);
 }
 
 static void wb_id(struct wbuf *w, const rpol_input *in, int *first)
 {
   if (in && in->id) {
-    wb_key(w, first, "id");
+    KEY(w, first, "id");
     wb_puts(w, in->id);
   }
 }
@@ -282,16 +322,16 @@ static void wb_error(struct wbuf *w, const rpol_decision *d,
   const char *code = rt_error_code_name(d->res.code);
   int first = 1;
 
-  wb_put(w, "{", 1);
+  put(w, "{", 1);
   wb_id(w, in, &first);
-  wb_key(w, &first, "error");
+  KEY(w, &first, "error");
   first = 1;
-  wb_put(w, "{", 1);
-  wb_key(w, &first, "code");
-  wb_puts(w, "\"");
+  put(w, "{", 1);
+  KEY(w, &first, "code");
+  PUTLIT(w, "\"");
   wb_puts(w, code ? code : "internal");
-  wb_puts(w, "\"");
-  wb_key(w, &first, "message");
+  PUTLIT(w, "\"");
+  KEY(w, &first, "message");
   if (d->res.code == RPOL_E_NO_POLICY) {
     char msg[96];
     snprintf(msg, sizeof msg, "no policy of the bundle serves "
@@ -304,13 +344,13 @@ static void wb_error(struct wbuf *w, const rpol_decision *d,
     wb_json_str(w, m ? m : "internal error", strlen(m ? m : "internal error"));
   }
   if (d->res.code != RPOL_E_BAD_INPUT) {
-    wb_key(w, &first, "at");
+    KEY(w, &first, "at");
     if (at)
       wb_json_str(w, at, strlen(at));
     else
-      wb_puts(w, "null");
+      PUTLIT(w, "null");
   }
-  wb_put(w, "}}", 2);
+  put(w, "}}", 2);
 }
 
 size_t rpol_input_error_json(const rpol_input *in, long line, char *buf,
@@ -320,21 +360,21 @@ size_t rpol_input_error_json(const rpol_input *in, long line, char *buf,
   int first = 1;
   char num[32];
 
-  wb_put(&w, "{", 1);
+  put(&w, "{", 1);
   wb_id(&w, in, &first);
-  wb_key(&w, &first, "line");
-  wb_put(&w, num, (size_t)snprintf(num, sizeof num, "%ld", line));
-  wb_key(&w, &first, "error");
+  KEY(&w, &first, "line");
+  put(&w, num, (size_t)snprintf(num, sizeof num, "%ld", line));
+  KEY(&w, &first, "error");
   first = 1;
-  wb_put(&w, "{", 1);
-  wb_key(&w, &first, "code");
-  wb_puts(&w, "\"bad_input\"");
-  wb_key(&w, &first, "message");
+  put(&w, "{", 1);
+  KEY(&w, &first, "code");
+  PUTLIT(&w, "\"bad_input\"");
+  KEY(&w, &first, "message");
   if (in && in->errmsg[0])
     wb_json_str(&w, in->errmsg, strlen(in->errmsg));
   else
-    wb_puts(&w, "\"bad input\"");
-  wb_put(&w, "}}", 2);
+    PUTLIT(&w, "\"bad input\"");
+  put(&w, "}}", 2);
   return wb_finish(&w);
 }
 
@@ -366,7 +406,13 @@ size_t rpol_decision_json(const rpol_decision *d, const rpol_input *in,
   const char *reason, *msg, *loc;
   int first = 1, deny, order_cur, k, date_f;
   int64_t date;
-  static const char *const verdicts[] = {"allow", "review", "deny"};
+  static const char *const verdicts[] = {"\"allow\"", "\"review\"",
+                                         "\"deny\""};
+  static const size_t verdict_len[] = {7, 8, 6};
+  /* the keys of money_outs, rendered */
+  static const char *const money_keys[] = {
+    ",\"restocking_fee\":", ",\"return_shipping_fee\":",
+    ",\"shipping_refund\":", ",\"duties_refund\":"};
   static const int money_outs[] = {OUT_RESTOCKING_FEE,
                                    OUT_RETURN_SHIPPING_FEE,
                                    OUT_SHIPPING_REFUND, OUT_DUTIES_REFUND};
@@ -390,54 +436,55 @@ size_t rpol_decision_json(const rpol_decision *d, const rpol_input *in,
   order_cur = cs ? (int)cs->v : out[OUT_REFUND_AMOUNT].present
                                 ? out[OUT_REFUND_AMOUNT].cur : -1;
 
-  wb_put(&w, "{", 1);
+  put(&w, "{", 1);
   wb_id(&w, in, &first);
-  wb_key(&w, &first, "policy");
+  KEY(&w, &first, "policy");
   wb_json_str(&w, s->name, strlen(s->name));
-  wb_key(&w, &first, "version");
+  KEY(&w, &first, "version");
   wb_json_str(&w, s->version, strlen(s->version));
-  wb_key(&w, &first, "verdict");
-  wb_puts(&w, "\"");
-  wb_puts(&w, verdicts[d->res.verdict]);
-  wb_puts(&w, "\"");
-  wb_key(&w, &first, "eligible");
-  wb_puts(&w, deny ? "false" : "true");
+  KEY(&w, &first, "verdict");
+  put(&w, verdicts[d->res.verdict], verdict_len[d->res.verdict]);
+  KEY(&w, &first, "eligible");
+  if (deny)
+    PUTLIT(&w, "false");
+  else
+    PUTLIT(&w, "true");
 
   reason = d->res.reason >= 0 ? p->codes[d->res.reason] : NULL;
-  wb_key(&w, &first, "reason");
+  KEY(&w, &first, "reason");
   if (reason)
     wb_json_str(&w, reason, strlen(reason));
   else
-    wb_puts(&w, "null");
+    PUTLIT(&w, "null");
   /* The line's request.locale, when it gave one, else --locale. */
   ls = in && s->f_locale >= 0 && in->state[s->f_locale] == SL_SET
        ? &in->slots[s->f_locale] : NULL;
   msg = rt_message_for(p, d->res.reason,
                        ls && ls->p ? (const char *)ls->p
                                    : locale ? locale : "en");
-  wb_key(&w, &first, "message");
+  KEY(&w, &first, "message");
   if (msg)
     wb_json_str(&w, msg, strlen(msg));
   else
-    wb_puts(&w, "null");
+    PUTLIT(&w, "null");
 
-  wb_key(&w, &first, "refund_method");
+  KEY(&w, &first, "refund_method");
   if (deny || !out[OUT_REFUND_METHOD].present)
     wb_puts(&w, deny ? "\"none\"" : "null");
   else
     wb_enum(&w, s, s->outputs[OUT_REFUND_METHOD].enm,
             out[OUT_REFUND_METHOD].v);
-  wb_key(&w, &first, "shipping_payer");
+  KEY(&w, &first, "shipping_payer");
   if (deny || !out[OUT_SHIPPING_PAYER].present)
     wb_puts(&w, deny ? "\"none\"" : "null");
   else
     wb_enum(&w, s, s->outputs[OUT_SHIPPING_PAYER].enm,
             out[OUT_SHIPPING_PAYER].v);
-  wb_key(&w, &first, "currency");
+  KEY(&w, &first, "currency");
   if (order_cur >= 0)
     wb_code(&w, RPOL_K_CURRENCY, order_cur);
   else
-    wb_puts(&w, "null");
+    PUTLIT(&w, "null");
 
   /* restocking_fee and return_shipping_fee always; shipping_refund and
    * duties_refund when decided (for a denial: when the policy decides
@@ -449,14 +496,17 @@ size_t rpol_decision_json(const rpol_decision *d, const rpol_input *in,
                               : !deny && out[o].present);
     if (!shown)
       continue;
-    wb_key(&w, &first, rt_standard_outputs[o]);
+    key_raw(&w, &first, money_keys[k], strlen(money_keys[k]));
     wb_std_money(&w, p, deny ? NULL : &out[o], order_cur);
   }
-  wb_key(&w, &first, "refund_amount");
+  KEY(&w, &first, "refund_amount");
   wb_std_money(&w, p, deny ? NULL : &out[OUT_REFUND_AMOUNT], order_cur);
-  wb_key(&w, &first, "return_required");
-  wb_puts(&w, deny || (out[OUT_RETURN_REQUIRED].present &&
-                       !out[OUT_RETURN_REQUIRED].v) ? "false" : "true");
+  KEY(&w, &first, "return_required");
+  if (deny || (out[OUT_RETURN_REQUIRED].present &&
+               !out[OUT_RETURN_REQUIRED].v))
+    PUTLIT(&w, "false");
+  else
+    PUTLIT(&w, "true");
 
   if (!deny) {
     /* window and return_by = order.delivered_at + window */
@@ -464,29 +514,35 @@ size_t rpol_decision_json(const rpol_decision *d, const rpol_input *in,
       int o = k == 0 ? OUT_WINDOW : OUT_REFUND_WITHIN;
       if (!out[o].present)
         continue;
-      wb_key(&w, &first, rt_standard_outputs[o]);
+      if (k == 0)
+        KEY(&w, &first, "window");
+      else
+        KEY(&w, &first, "refund_within");
       wb_int(&w, out[o].v);
       date_f = k == 0 ? s->f_delivered : s->f_request_date;
       v = in_slot(in, date_f);
       if (v && rpol_date_add(v->v, out[o].v, &date) == 0) {
-        wb_key(&w, &first, k == 0 ? "return_by" : "refund_by");
+        if (k == 0)
+          KEY(&w, &first, "return_by");
+        else
+          KEY(&w, &first, "refund_by");
         wb_date(&w, date);
       }
     }
     if (out[OUT_REFUND_TRIGGER].present) {
-      wb_key(&w, &first, "refund_trigger");
+      KEY(&w, &first, "refund_trigger");
       wb_enum(&w, s, s->outputs[OUT_REFUND_TRIGGER].enm,
               out[OUT_REFUND_TRIGGER].v);
     }
     if (out[OUT_ROUTE].present) {
-      wb_key(&w, &first, "route");
+      KEY(&w, &first, "route");
       wb_scalar(&w, p, s, RPOL_K_STRING, -1, 0, 0, out[OUT_ROUTE].p,
                 out[OUT_ROUTE].n, order_cur);
     }
   }
 
-  wb_key(&w, &first, "outputs");
-  wb_put(&w, "{", 1);
+  KEY(&w, &first, "outputs");
+  put(&w, "{", 1);
   if (!deny) {
     int f2 = 1;
     for (k = OUT_NSTD; k < s->noutputs; k++) {
@@ -496,12 +552,12 @@ size_t rpol_decision_json(const rpol_decision *d, const rpol_input *in,
       wb_value(&w, p, s, &s->outputs[k], &out[k], order_cur);
     }
   }
-  wb_put(&w, "}", 1);
+  put(&w, "}", 1);
 
   if (flags & RPOL_JSON_EXPLAIN) {
     int f2 = 1;
-    wb_key(&w, &first, "trace");
-    wb_put(&w, "{", 1);
+    KEY(&w, &first, "trace");
+    put(&w, "{", 1);
     for (k = 0; k < s->noutputs; k++) {
       if (k > 0 && (deny || !out[k].present))
         continue;
@@ -515,10 +571,10 @@ size_t rpol_decision_json(const rpol_decision *d, const rpol_input *in,
       if (loc)
         wb_json_str(&w, loc, strlen(loc));
       else
-        wb_puts(&w, "null");
+        PUTLIT(&w, "null");
     }
-    wb_put(&w, "}", 1);
+    put(&w, "}", 1);
   }
-  wb_put(&w, "}", 1);
+  put(&w, "}", 1);
   return wb_finish(&w);
 }

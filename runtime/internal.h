@@ -160,7 +160,15 @@ struct rpol_input {
   int pend_loc;
   struct json_tokener *tok;
   char errmsg[512];
+  struct fastdec *fast;    /* the specialised decoder (fastdec.h), NULL */
+  int fast_state;          /* 0 not built yet, 1 built, -1 unavailable */
 };
+
+/* Limits on a return line (docs/limits.md): its bytes, the bytes of one
+ * string in it as written, the nesting of arrays and objects. */
+#define RT_MAX_LINE (1u << 20)
+#define RT_MAX_STRING (1u << 16)
+#define SCAN_DEPTH 64
 
 void input_reset(rpol_input *in, int sub);
 /* Converts pending money and checks required fields; 0 or -1 (bad_input,
@@ -180,6 +188,19 @@ int decode_value(const rpol_policy *pol, const struct rt_sub *sub,
                  struct rpol_slot *out, char *msg, size_t msgcap);
 /* A JSON number's or a money string's decimal into mant/scale. */
 int decode_decimal(const char *s, size_t n, int64_t *mant, int32_t *scale);
+/* The general decoder of a line (json-c), which rpol_input_decode uses
+ * when the specialised one declines; same contract. */
+rpol_status decode_line_general(rpol_input *in, const char *json,
+                                size_t len);
+/* The specialised decoder alone (for tests): 1 decoded, 0 declined, -1
+ * out of memory. */
+int decode_line_fast(rpol_input *in, const char *json, size_t len);
+/* The raw text of an id (s[a..b)) without insignificant whitespace, in
+ * the input's store; NULL out of memory. */
+const char *decode_copy_id(rpol_input *in, const char *s, size_t a,
+                           size_t b);
+/* Sorts a set's elements of kind ek and drops repeats; the new count. */
+int64_t decode_sort_dedupe(int ek, void *base, int64_t n);
 
 /* ---- decisions ----------------------------------------------------------- */
 
