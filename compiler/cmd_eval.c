@@ -135,6 +135,16 @@ static FILE *open_input(const char *cmd, const char *path)
     r_;                                                              \
   })
 
+/* A UTF-8 byte-order mark opens many files written on Windows; RFC 8259
+ * lets a parser skip it, and rpol skips one at the start of source, so
+ * the first line of input may carry one too.  Anywhere else it is not
+ * JSON. */
+static size_t bom_length(const char *line, size_t len, long lineno)
+{
+  return lineno == 1 && len >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0
+             ? 3 : 0;
+}
+
 static long encode_line(rpol_policy *p, rpol_input *in, rpol_decision *d,
                         const struct eval_opts *o, long lineno,
                         const char *line, size_t len, char **buf,
@@ -185,9 +195,10 @@ int cmd_eval(int argc, char **argv)
     size_t len = (size_t)n;
     if (len && line[len - 1] == '\n')
       len--;
+    size_t skip = bom_length(line, len, lineno);
     int is_error = 0;
-    long w = encode_line(p, in, d, &o, lineno, line, len, &out, &outcap,
-                         &is_error);
+    long w = encode_line(p, in, d, &o, lineno, line + skip, len - skip,
+                         &out, &outcap, &is_error);
     if (w < 0) {
       fprintf(stderr, "rpolc eval: error: out of memory at line %ld\n",
               lineno);
@@ -483,9 +494,11 @@ int cmd_bench(int argc, char **argv)
         goto oom;
       lens = nn;
     }
+    size_t skip = bom_length(line, len, (long)nlines + 1);
+    len -= skip;
     if (!(lines[nlines] = malloc(len + 1)))
       goto oom;
-    memcpy(lines[nlines], line, len + 1);
+    memcpy(lines[nlines], line + skip, len + 1);
     lens[nlines++] = len;
   }
   if (side_decode(&pol, lines, lens, nlines, o.repeat) != 0
