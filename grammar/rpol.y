@@ -324,7 +324,9 @@ header
         parse_header(p, FILE_POLICY, parse_text(p, $2, @2),
                      parse_text(p, $4, @4), @$);
       }
-  | MODULE STRING
+  /* A module's `for` is parsed so that the checker can say that only a
+   * policy has one. */
+  | MODULE STRING for_opt
       { parse_header(p, FILE_MODULE, parse_text(p, $2, @2), NULL, @$); }
   | error
   ;
@@ -1003,6 +1005,9 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner,
   } else if ((t == YYSYMBOL_YYEOF || report_is_decl_kw(t)) &&
              (closer = report_closer(p, lx, exp, n)) != NULL)
     parse_error(p, at, "%s", closer);
+  else if (t == YYSYMBOL_FOR && report_has(exp, n, YYSYMBOL_DECIDE))
+    parse_error(p, at, "unexpected 'for': a 'for' clause stands directly "
+                "after 'policy NAME version VERSION'");
   else if (t == YYTRANSLATE('=') && report_has(exp, n, YYSYMBOL_EQ))
     parse_error(p, at, "unexpected '=': to compare, write '=='");
   else if (report_has(exp, n, YYSYMBOL_ARROW))

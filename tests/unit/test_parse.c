@@ -929,8 +929,11 @@ static void test_errors(void **state)
      "unexpected number '3', expected a string"},
     {"module m\n", FILE_POLICY, 1,
      "unexpected identifier 'm', expected a string"},
-    {"module \"m\"\nfor customer.country in EU\n", FILE_POLICY, 1,
-     "unexpected 'for', expected a declaration"},
+    /* A module's `for` parses; the checker refuses it. */
+    {"module \"m\"\nfor customer.country in EU\n", FILE_POLICY, 0, NULL},
+    {"policy \"a\" version \"1\"\nuse \"x\"\nfor customer.country in EU\n",
+     FILE_POLICY, 1, "unexpected 'for': a 'for' clause stands directly "
+     "after 'policy NAME version VERSION'"},
     {"policy \"a\" version \"1\"\nfor customer.country == DE\n",
      FILE_POLICY, 1, "expected 'customer.country in SET' after 'for'"},
     {"policy \"a\" version \"1\"\nlet x = 1 2\n", FILE_POLICY, 1,
