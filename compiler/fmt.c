@@ -1476,7 +1476,8 @@ static void emit_header(struct fmt *f, const struct file *file)
    * (newline() still takes the comments on the header's line). */
   mark(f, file->for_set ? file->header_span.start : file->header_span.end);
   newline(f);
-  if (file->kind == FILE_POLICY && file->for_set && file->for_subject) {
+  /* A module's `for` is an error for the checker, kept as written. */
+  if (file->for_set && file->for_subject) {
     anchor(f, file->for_span.start, 0);
     put(f, "for ");
     emit(f, file->for_subject, P_ADD, 0, 0);
