@@ -9,7 +9,8 @@
  * session arena's blocks come from it, and running out in the middle of the
  * front end jumps back here and is RPOL_ENOMEM.  Not covered (the C
  * library's): flex's scanner buffers, opendir for a bundle, the diagnostics
- * text of a failed compile, json-c, and the JIT (cg.c, LLVM).
+ * text of a failed compile, the metadata text (json-c), and the JIT (cg.c,
+ * LLVM).
  */
 #include <dlfcn.h>
 #include <setjmp.h>
@@ -29,6 +30,7 @@ struct compiled {
   rpol_runtime *rt;         /* whose allocator this came from */
   int nhosts;
   struct session s;
+  struct arena meta_arena;  /* the metadata text (see engine_compile) */
   struct layout layout;
   struct interp_host *hosts;
   rpol_eval_fn *fns;
@@ -57,6 +59,7 @@ static void compiled_free(void *ud)
   for (int i = 0; c->hosts && i < c->nhosts; i++)
     interp_host_release(&c->hosts[i]);
   session_free(&c->s);
+  arena_free(&c->meta_arena);
   rt_free(rt, c->hosts, (size_t)c->nhosts * sizeof *c->hosts);
   rt_free(rt, c->fns, (size_t)c->nhosts * sizeof *c->fns);
   rt_free(rt, c, sizeof *c);
@@ -150,9 +153,18 @@ rpol_status engine_compile(rpol_runtime *rt, const char *path,
     diag_print(&c->s.diags, diags);
 
   layout_init(&c->layout, &c->s, u.progs, u.nprogs);
+  arena_set_oom(&c->s.arena, NULL);
+  /* The metadata is built as a json-c tree interleaved with arena
+   * allocations: a jump out of it would leak the tree.  So it is built in
+   * an arena of the C library's (kept with the policy), swapped in for the
+   * session's at the same address, where the sources and diagnostics
+   * point. */
+  struct arena session_arena = c->s.arena;
+  arena_init(&c->s.arena);
   size_t mlen = 0;
   const char *meta = layout_metadata(&c->layout, &mlen);
-  arena_set_oom(&c->s.arena, NULL);
+  c->meta_arena = c->s.arena;
+  c->s.arena = session_arena;
   size_t hsize = (size_t)(u.nprogs ? u.nprogs : 1) * sizeof(void *);
   void **hosts = rt_alloc(rt, hsize);
   if (!hosts) {
