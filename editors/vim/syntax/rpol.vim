@@ -18,7 +18,7 @@ syn match rpolComment "#.*$" contains=@Spell
 syn region rpolString start=+"+ skip=+\\\\\|\\"+ end=+"+ oneline contains=rpolEscape
 syn match rpolEscape +\\[\\"nt]\|\\u{\x\{1,6}}+ contained
 syn match rpolDate "\<\d\{4}-\d\{2}-\d\{2}\>"
-syn match rpolMoney "\<\d[0-9_]*\%(\.\d\+\)\=[ \t]\+[A-Z]\{3}\>"
+syn match rpolMoney "\<\d[0-9_]*\%(\.\d\+\)\=[ \t]*[A-Z]\{3}\>"
 syn match rpolPercent "\<\d[0-9_]*\%(\.\d\+\)\=%"
 syn match rpolNumber "\<\d[0-9_]*\%(\.\d\+\)\=\>"
 syn match rpolArrow "=>\|->\|??"
