@@ -6,6 +6,9 @@ per-reason exceptions, each a `when` of eligible with its own reason code,
 then the fee and window rules of bench/policy.rpol.  Every case tests
 different values, so none is unreachable, and the policy reads the same
 inputs as bench/policy.rpol (bench/gen_inputs.py lines decide with it).
+A block holds at most 1,000 cases (docs/limits.md): beyond eligible's
+first 990, the exceptions go to custom outputs of up to 1,000 cases each
+(a handling-days figure per market, category, reason and condition).
 """
 import sys
 
@@ -38,6 +41,8 @@ decide shipping_payer {
 }
 """
 FIXED = 10   # the cases of TAIL (7) and eligible's fixed ones (3)
+ELIGIBLE_MAX = 990   # eligible's exceptions (a block holds 1,000 cases)
+BLOCK_MAX = 1000
 
 
 def main():
@@ -54,24 +59,36 @@ def main():
     out.write("decide eligible {\n")
     out.write('  when not present(order.delivered_at) => review '
               '"not_delivered"\n')
-    k = 0
     want = max(n - FIXED, 0)
-    for c in COUNTRIES:
-        for cat in CATEGORIES:
-            for r in REASONS:
-                for cond in CONDITIONS:
-                    if k >= want:
-                        break
-                    limit = 7 + (k * 7) % 60
-                    out.write("  when customer.country == %s and "
-                              "item.category == %s and request.reason == %s"
-                              " and item.condition == %s and age > %d days"
-                              ' => deny "r%d"\n'
-                              % (c, cat, r, cond, limit, k))
-                    k += 1
+    combos = [(c, cat, r, cond) for c in COUNTRIES for cat in CATEGORIES
+              for r in REASONS for cond in CONDITIONS]
+    first = min(want, ELIGIBLE_MAX)
+    for k in range(first):
+        c, cat, r, cond = combos[k % len(combos)]
+        limit = 7 + (k * 7) % 60
+        out.write("  when customer.country == %s and "
+                  "item.category == %s and request.reason == %s"
+                  " and item.condition == %s and age > %d days"
+                  ' => deny "r%d"\n' % (c, cat, r, cond, limit, k))
     out.write("  when age > window => deny \"window_closed\"\n")
     out.write("  otherwise => allow\n}\n")
     out.write(TAIL)
+    k = first
+    block = 0
+    while k < want:
+        m = min(want - k, BLOCK_MAX - 1)
+        out.write("\noutput handling_%d: int\ndecide handling_%d {\n"
+                  % (block, block))
+        for j in range(m):
+            c, cat, r, cond = combos[(k + j) % len(combos)]
+            out.write("  when customer.country == %s and "
+                      "item.category == %s and request.reason == %s"
+                      " and item.condition == %s and age > %d days"
+                      " => %d\n" % (c, cat, r, cond, 7 + (j * 7) % 60,
+                                    j + 1))
+        out.write("  otherwise => 0\n}\n")
+        k += m
+        block += 1
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@
 #include <llvm-c/Transforms/PassBuilder.h>
 
 #include "cg.h"
+#include "interp.h"
 #include "sema.h"
 #include "../runtime/rpol_abi.h"
 #include "../runtime/value.h"
@@ -108,9 +109,16 @@ struct cg {
   /* The function being compiled. */
   LLVMValueRef fn, in, resp, envp, fr;
   LLVMValueRef cur_val, exp_val;   /* order currency, exponent (entry) */
-  struct val *fval;          /* [nfcache] input field values (entry) */
-  LLVMValueRef *fpres;       /* [nfcache] input field present (entry) */
+  struct val *fval;          /* [nfcache] input field values loaded */
+  LLVMValueRef *fpres;       /* [nfcache] input field present loaded */
   int nfcache;
+  /* While an output is decided in the evaluator: where its fields are
+   * loaded (before the terminator of a block that dominates its code),
+   * and what was loaded there. */
+  LLVMBuilderRef hb;
+  int hoisting;
+  struct val *hval;
+  LLVMValueRef *hpres;
   LLVMBasicBlockRef allocas;
   /* [nlets + noutputs] lets, then outputs: KN_NO where no path to the
    * insertion point computed it, KN_YES where every path did, KN_MAYBE
@@ -685,52 +693,98 @@ static void end_function(struct cg *g)
   g->fn = NULL;
 }
 
-/* What is known computed where code paths part and join (see `known`). */
-static char *known_save(struct cg *g)
-{
-  char *k;
+/* What is known where code paths part and join: the state of every let
+ * and output (see `known`) and the input fields loaded at a point that
+ * dominates the current one (see field_here).  A copy is taken before a
+ * conditional part and restored or met after it. */
+struct ksave {
+  char *known;
+  struct val *fval;
+  LLVMValueRef *fpres;
+};
 
-  if (!g->nknown)
+static struct ksave *known_save(struct cg *g)
+{
+  struct ksave *k = cg_alloc(g, sizeof *k + (size_t)g->nknown +
+                                    (sizeof *k->fval + sizeof *k->fpres) *
+                                        (size_t)g->nfcache + 16);
+
+  if (!k)
     return NULL;
-  k = cg_alloc(g, (size_t)g->nknown);
-  if (k)
-    memcpy(k, g->known, (size_t)g->nknown);
+  k->fval = (struct val *)(k + 1);
+  k->fpres = (LLVMValueRef *)(k->fval + g->nfcache);
+  k->known = (char *)(k->fpres + g->nfcache);
+  if (g->nknown)
+    memcpy(k->known, g->known, (size_t)g->nknown);
+  if (g->nfcache) {
+    memcpy(k->fval, g->fval, sizeof *g->fval * (size_t)g->nfcache);
+    memcpy(k->fpres, g->fpres, sizeof *g->fpres * (size_t)g->nfcache);
+  }
   return k;
 }
 
-static void known_restore(struct cg *g, const char *k)
+/* Forgets every loaded field and what may have been computed. */
+static void known_forget(struct cg *g)
 {
-  if (k)
-    memcpy(g->known, k, (size_t)g->nknown);
-  else if (g->nknown)
+  if (g->nknown)
     memset(g->known, KN_MAYBE, (size_t)g->nknown);
+  if (g->nfcache) {
+    memset(g->fval, 0, sizeof *g->fval * (size_t)g->nfcache);
+    memset(g->fpres, 0, sizeof *g->fpres * (size_t)g->nfcache);
+  }
+}
+
+static void known_restore(struct cg *g, const struct ksave *k)
+{
+  if (!k) {
+    known_forget(g);
+    return;
+  }
+  if (g->nknown)
+    memcpy(g->known, k->known, (size_t)g->nknown);
+  if (g->nfcache) {
+    memcpy(g->fval, k->fval, sizeof *g->fval * (size_t)g->nfcache);
+    memcpy(g->fpres, k->fpres, sizeof *g->fpres * (size_t)g->nfcache);
+  }
 }
 
 /* acc = acc met with what is known now (acc NULL: a copy of it). */
-static char *known_meet(struct cg *g, char *acc)
+static struct ksave *known_meet(struct cg *g, struct ksave *acc)
 {
   int i;
 
   if (!acc)
     return known_save(g);
   for (i = 0; i < g->nknown; i++)
-    if (acc[i] != g->known[i])
-      acc[i] = KN_MAYBE;
+    if (acc->known[i] != g->known[i])
+      acc->known[i] = KN_MAYBE;
+  for (i = 0; i < g->nfcache; i++) {
+    if (acc->fval[i].a != g->fval[i].a || acc->fval[i].b != g->fval[i].b)
+      acc->fval[i].a = acc->fval[i].b = NULL;
+    if (acc->fpres[i] != g->fpres[i])
+      acc->fpres[i] = NULL;
+  }
   return acc;
 }
 
 /* After code that may or may not have run, from state k before it. */
-static void known_join(struct cg *g, const char *k)
+static void known_join(struct cg *g, const struct ksave *k)
 {
   int i;
 
   if (!k) {
-    known_restore(g, NULL);
+    known_forget(g);
     return;
   }
   for (i = 0; i < g->nknown; i++)
-    if (k[i] != g->known[i])
+    if (k->known[i] != g->known[i])
       g->known[i] = KN_MAYBE;
+  for (i = 0; i < g->nfcache; i++) {
+    if (k->fval[i].a != g->fval[i].a || k->fval[i].b != g->fval[i].b)
+      g->fval[i].a = g->fval[i].b = NULL;
+    if (k->fpres[i] != g->fpres[i])
+      g->fpres[i] = NULL;
+  }
 }
 
 static LLVMValueRef new_internal(struct cg *g, const char *name,
@@ -841,47 +895,100 @@ static struct val phi_vals(struct cg *g, struct val *vs,
   return r;
 }
 
-/* Input fields are loaded once per function, in the entry block, which
- * dominates every use: inputs never change during a decision, and a
- * policy tests the same few fields in case after case.  Left to the
- * optimiser, each repeated load would be proven redundant by GVN's memory
- * dependence walk over every block of the case chain, which grows with
- * the square of the number of cases.  The loads are safe whether or not
- * the field is present (a missing field's slot holds zeros). */
-static struct val field_at_entry(struct cg *g, int slot,
-                                 const struct type *t)
+/* An input field is loaded where first read and reused wherever that
+ * point dominates (the cache is met where paths join, as `known`):
+ * inputs never change during a decision, and a policy tests the same few
+ * fields in case after case.  Left to the optimiser, each repeated load
+ * would be proven redundant by GVN's memory dependence walk over every
+ * block of the case chain, which grows with the square of the number of
+ * cases; loading every field in the entry block instead keeps too many
+ * values live across the whole evaluator, which then spills them.  The
+ * loads are safe whether or not the field is present (a missing field's
+ * slot holds zeros). */
+/* Within an output's code in the evaluator the loads go instead to one
+ * block at its start (the output's fields are live in it, and only in
+ * it), which dominates every read however deep in its conditions. */
+static struct val field_here(struct cg *g, int slot, const struct type *t)
 {
-  LLVMBuilderRef saved = g->b;
   struct val v;
+  LLVMBuilderRef saved = g->b;
 
   if (slot < 0 || slot >= g->nfcache)
     return slot_val(g, slot_at(g, g->in, slot), t);
+  if (g->hoisting) {
+    if (g->hval[slot].a)
+      return g->hval[slot];
+    g->b = g->hb;
+    v = slot_val(g, slot_at(g, g->in, slot), t);
+    g->b = saved;
+    g->hval[slot] = v;
+    return v;
+  }
   if (g->fval[slot].a)
     return g->fval[slot];
-  g->b = g->ab;
   v = slot_val(g, slot_at(g, g->in, slot), t);
-  g->b = saved;
   g->fval[slot] = v;
   return v;
 }
 
-static LLVMValueRef present_at_entry(struct cg *g, int slot)
+static LLVMValueRef present_here(struct cg *g, int slot)
 {
-  LLVMBuilderRef saved = g->b;
   LLVMValueRef v;
+  LLVMBuilderRef saved = g->b;
+  int cached = slot >= 0 && slot < g->nfcache;
 
-  if (slot >= 0 && slot < g->nfcache && g->fpres[slot])
+  if (cached && g->hoisting && g->hpres[slot])
+    return g->hpres[slot];
+  if (cached && !g->hoisting && g->fpres[slot])
     return g->fpres[slot];
-  if (slot >= 0 && slot < g->nfcache)
-    g->b = g->ab;
+  if (cached && g->hoisting)
+    g->b = g->hb;
   v = LLVMBuildICmp(g->b, LLVMIntNE,
                     load_field(g, g->slot, slot_at(g, g->in, slot),
                                SL_PRESENT, g->i8),
                     ci8(g, 0), "");
   g->b = saved;
-  if (slot >= 0 && slot < g->nfcache)
+  if (cached && g->hoisting)
+    g->hpres[slot] = v;
+  else if (cached)
     g->fpres[slot] = v;
   return v;
+}
+
+/* Whether the runtime fills field d's default itself: the metadata
+ * carries it (layout.c's default_json: a money default that is a number
+ * literal, any other that is a constant needing no currency table), and
+ * rpolc test fills every default alike.  Such a field is always present
+ * when an evaluator runs. */
+static int8_t no_exps[RPOL_NCURRENCY_CODES];
+
+static void no_exps_init(void)
+{
+  memset(no_exps, -1, sizeof no_exps);
+}
+
+static int default_carried(const struct decl *d)
+{
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  const struct expr *e = d->u.input.deflt;
+  struct arena a;
+  struct rpol_slot v;
+  int rc;
+
+  if (!e || !d->u.input.type)
+    return 0;
+  if (d->u.input.type->kind == TY_MONEY) {
+    if (e->expansion)
+      e = e->expansion;
+    if (e->kind == EX_UNARY && e->u.unary.op == UN_NEG)
+      e = e->u.unary.operand;
+    return e->kind == EX_INT || e->kind == EX_DEC;
+  }
+  pthread_once(&once, no_exps_init);
+  arena_init(&a);
+  rc = interp_const(&a, e, -1, no_exps, &v, NULL);
+  arena_free(&a);
+  return rc == 0;
 }
 
 /* An input field (EX_PATH).  Required fields are present (the runtime
@@ -892,10 +999,10 @@ static struct val read_field(struct cg *g, const struct expr *e,
 {
   const struct decl *d = e->ref.decl;
   LLVMValueRef present;
-  LLVMBasicBlockRef yes, no, end;
+  LLVMBasicBlockRef no, end;
   struct val vs[2];
   LLVMBasicBlockRef bbs[2];
-  char *kn;
+  struct ksave *kn;
 
   if (!d || d->kind != D_INPUT) {
     ice(g, "input path %s is unresolved", e->u.path.text);
@@ -903,23 +1010,22 @@ static struct val read_field(struct cg *g, const struct expr *e,
   }
   t = d->u.input.type ? d->u.input.type : t;
   /* The runtime hands an evaluator only inputs whose required fields are
-   * set (input_finish; rpolc test checks the same), so they need no test.
-   * A defaulted field may still be missing: the metadata cannot carry
-   * every constant default (`abs(0.5)`), and then the code computes it. */
-  if (d->u.input.required)
-    return field_at_entry(g, d->u.input.slot, t);
-  present = present_at_entry(g, d->u.input.slot);
+   * set (input_finish; rpolc test checks the same), so they need no test,
+   * nor do fields whose default the runtime fills.  Another defaulted
+   * field may still be missing: the metadata cannot carry every constant
+   * default (`abs(0.5)`), and then the code computes it. */
+  if (d->u.input.required || default_carried(d))
+    return field_here(g, d->u.input.slot, t);
+  present = present_here(g, d->u.input.slot);
   if (!d->u.input.deflt) {
     fail_if(g, LLVMBuildNot(g->b, present, ""),
             ci32(g, RPOL_E_MISSING_INPUT), loc_of(g, e->span));
-    return field_at_entry(g, d->u.input.slot, t);
+    return field_here(g, d->u.input.slot, t);
   }
-  yes = block(g, "field"), no = block(g, "default"), end = block(g, "fv");
-  LLVMBuildCondBr(g->b, present, yes, no);
-  at(g, yes);
-  vs[0] = field_at_entry(g, d->u.input.slot, t);
+  vs[0] = field_here(g, d->u.input.slot, t);
+  no = block(g, "default"), end = block(g, "fv");
   bbs[0] = LLVMGetInsertBlock(g->b);
-  LLVMBuildBr(g->b, end);
+  LLVMBuildCondBr(g->b, present, end, no);
   at(g, no);
   kn = known_save(g);
   vs[1] = cg_expr_t(g, d->u.input.deflt, t);
@@ -948,7 +1054,7 @@ static LLVMValueRef field_present(struct cg *g, const struct expr *path)
   }
   if (field_always_present(d))
     return LLVMConstInt(g->i1, 1, 0);
-  return present_at_entry(g, d->u.input.slot);
+  return present_here(g, d->u.input.slot);
 }
 
 /* A number literal as money: major units of the order currency. */
@@ -1142,7 +1248,7 @@ static struct val cg_logic(struct cg *g, const struct expr *e)
   LLVMValueRef vals[2];
   LLVMBasicBlockRef bbs[2];
   struct val res = {0, 0};
-  char *kn = known_save(g);
+  struct ksave *kn = known_save(g);
 
   if (is_and)
     LLVMBuildCondBr(g->b, l, rhs, end);
@@ -1275,7 +1381,7 @@ static struct val cg_if(struct cg *g, const struct expr *e,
   LLVMBasicBlockRef end = block(g, "if.end");
   struct val vs[2];
   LLVMBasicBlockRef bbs[2];
-  char *kn = known_save(g), *both;
+  struct ksave *kn = known_save(g), *both;
 
   LLVMBuildCondBr(g->b, c, th, el);
   at(g, th);
@@ -1300,8 +1406,8 @@ static struct val cg_coalesce(struct cg *g, const struct expr *e,
   const struct expr *p = e->u.bin.lhs;
   const struct decl *d = p->ref.decl;
   LLVMValueRef present;
-  char *kn;
-  LLVMBasicBlockRef yes, no, end;
+  struct ksave *kn;
+  LLVMBasicBlockRef no, end;
   struct val vs[2];
   LLVMBasicBlockRef bbs[2];
 
@@ -1309,14 +1415,12 @@ static struct val cg_coalesce(struct cg *g, const struct expr *e,
     return cg_expr_t(g, p, t);     /* never missing: as the interpreter */
   if (field_always_present(d))
     return read_field(g, p, t);
-  present = present_at_entry(g, d->u.input.slot);
-  yes = block(g, "have"), no = block(g, "fallback"), end = block(g, "cv");
-  LLVMBuildCondBr(g->b, present, yes, no);
-  at(g, yes);
-  vs[0] = field_at_entry(g, d->u.input.slot,
-                         d->u.input.type ? d->u.input.type : t);
+  present = present_here(g, d->u.input.slot);
+  vs[0] = field_here(g, d->u.input.slot,
+                     d->u.input.type ? d->u.input.type : t);
+  no = block(g, "fallback"), end = block(g, "cv");
   bbs[0] = LLVMGetInsertBlock(g->b);
-  LLVMBuildBr(g->b, end);
+  LLVMBuildCondBr(g->b, present, end, no);
   at(g, no);
   kn = known_save(g);
   vs[1] = cg_expr_t(g, e->u.bin.rhs, num_as(e->u.bin.rhs->type, t));
@@ -1630,7 +1734,7 @@ static void emit_let(struct cg *g, int i)
   int f = g->let_field[i];
   int st = g->known ? g->known[i] : KN_MAYBE;
   LLVMBasicBlockRef done = NULL, fresh;
-  char *kn = NULL;
+  struct ksave *kn = NULL;
 
   if (st == KN_YES)
     return;
@@ -2572,7 +2676,7 @@ static struct val cg_cases(struct cg *g, struct case_ **cases, int n,
   struct val *vs;
   LLVMValueRef *tr;
   int i, k = 0;
-  char *kn, *all = NULL;
+  struct ksave *kn, *all = NULL;
 
   if (n <= 0) {
     ice(g, "empty case block");
@@ -2586,14 +2690,16 @@ static struct val cg_cases(struct cg *g, struct case_ **cases, int n,
   end = block(g, "case.end");
   for (i = 0; i < n; i++) {
     const struct case_ *c = cases[i];
-    LLVMBasicBlockRef next = NULL;
+    LLVMBasicBlockRef next = NULL, th = NULL, from = NULL;
+    LLVMValueRef br = NULL;
 
     if (c->cond) {
       LLVMValueRef cond = cg_bool(g, c->cond);
-      LLVMBasicBlockRef th = block(g, "when");
 
+      th = block(g, "when");
       next = block(g, "next");
-      LLVMBuildCondBr(g->b, cond, th, next);
+      from = LLVMGetInsertBlock(g->b);
+      br = LLVMBuildCondBr(g->b, cond, th, next);
       at(g, th);
     }
     /* The condition ran on every later path, the value only on its own. */
@@ -2603,8 +2709,18 @@ static struct val cg_cases(struct cg *g, struct case_ **cases, int n,
     known_restore(g, kn);
     tr[k] = ci32(g, loc_of(g, c->kw_span));
     bbs[k] = LLVMGetInsertBlock(g->b);
+    if (th && bbs[k] == th && !LLVMGetFirstInstruction(th)) {
+      /* A constant value: the condition branches to the end itself.  An
+       * empty block per case would cost simplifycfg time quadratic in
+       * the number of cases (each removal edits the end's phis). */
+      LLVMSetSuccessor(br, 0, end);
+      LLVMDeleteBasicBlock(th);
+      bbs[k] = from;
+      at(g, next);
+    } else {
+      LLVMBuildBr(g->b, end);
+    }
     k++;
-    LLVMBuildBr(g->b, end);
     if (!next)
       break;
     at(g, next);
@@ -2678,7 +2794,8 @@ static void emit_output(struct cg *g, int k)
   LLVMValueRef trace;
   LLVMBasicBlockRef done = NULL, fresh;
   struct val v;
-  char *kn = NULL;
+  struct ksave *kn = NULL;
+  int hoist = 0;
 
   if (st == KN_YES)
     return;
@@ -2693,6 +2810,16 @@ static void emit_output(struct cg *g, int k)
                     done, fresh);
     at(g, fresh);
     kn = known_save(g);
+  }
+  if (!g->hoisting && g->hb && g->nfcache) {
+    LLVMBasicBlockRef body = block(g, "decide.body");
+
+    hoist = 1;
+    g->hoisting = 1;
+    memset(g->hval, 0, sizeof *g->hval * (size_t)g->nfcache);
+    memset(g->hpres, 0, sizeof *g->hpres * (size_t)g->nfcache);
+    LLVMPositionBuilderBefore(g->hb, LLVMBuildBr(g->b, body));
+    at(g, body);
   }
   if (dec) {
     v = cg_cases(g, dec->u.decide.cases, dec->u.decide.ncases, t, &trace);
@@ -2709,6 +2836,8 @@ static void emit_output(struct cg *g, int k)
             ci32(g, RPOL_E_CURRENCY_MISMATCH), trace);
   store_field(g, g->frame, g->fr, (unsigned)f + 3, trace);
   gen_value(g, f, v);
+  if (hoist)
+    g->hoisting = 0;
   if (done) {
     LLVMBuildBr(g->b, done);
     at(g, done);
@@ -2909,7 +3038,10 @@ static LLVMValueRef gen_program(struct cg *g, const struct program *p,
   g->nfcache = 0;
   g->fval = cg_alloc(g, sizeof *g->fval * (size_t)(p->ninputs + 1));
   g->fpres = cg_alloc(g, sizeof *g->fpres * (size_t)(p->ninputs + 1));
-  if (g->fval && g->fpres)
+  g->hval = cg_alloc(g, sizeof *g->hval * (size_t)(p->ninputs + 1));
+  g->hpres = cg_alloc(g, sizeof *g->hpres * (size_t)(p->ninputs + 1));
+  g->hoisting = 0;
+  if (g->fval && g->fpres && g->hval && g->hpres)
     g->nfcache = p->ninputs;
   g->fns = NULL;
   g->nfns = g->capfns = 0;
@@ -3217,6 +3349,7 @@ LLVMModuleRef cg_bundle_for(LLVMContextRef ctx, const struct layout *L,
 
   g.b = LLVMCreateBuilderInContext(ctx);
   g.ab = LLVMCreateBuilderInContext(ctx);
+  g.hb = LLVMCreateBuilderInContext(ctx);
   init_types(&g);
   if (link_value_bc(&g) == 0) {
     for (i = 0; required_helpers[i]; i++)
@@ -3269,6 +3402,7 @@ LLVMModuleRef cg_bundle_for(LLVMContextRef ctx, const struct layout *L,
 
   LLVMDisposeBuilder(g.b);
   LLVMDisposeBuilder(g.ab);
+  LLVMDisposeBuilder(g.hb);
   while (g.mem) {
     struct cg_mem *next = g.mem->next;
 
