@@ -153,18 +153,24 @@ bless: all
 # test-sanitize: the whole suite built with clang under ASan and UBSan, in
 # $(SAN_BUILD) (so that several builds can sanitize side by side).  Any
 # finding aborts the program that made it, which fails its test.  The two
-# volume tests run smaller (difftest 1,000 lines per policy and 20 random
-# policies, a 100,000-line stream) so that CI stays within its budget.
-SAN_BUILD ?= $(BUILD)-san
-SAN_ENV   := DIFFTEST_N=1000 DIFFTEST_R=20 HARDEN_LINES=100000 \
+# volume tests run smaller (difftest 500 lines per policy and 12 random
+# policies, a 50,000-line stream) so that CI stays within its budget.
+# The objects also carry libFuzzer's coverage instrumentation
+# (fuzzer-no-link; the ASan runtime answers its hooks in plain programs),
+# so that `make fuzz` links its targets from this same build instead of
+# compiling everything a third time.
+SAN_BUILD   ?= $(BUILD)-san
+SAN_CFLAGS  := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+               -fno-sanitize-recover=undefined
+SAN_LDFLAGS := -fsanitize=address,undefined
+SAN_ENV   := DIFFTEST_N=500 DIFFTEST_R=12 HARDEN_LINES=50000 \
              RPOL_SAN_FLAGS="-fsanitize=address,undefined" \
              ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_odr_violation=0 \
              UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
              LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0
 test-sanitize:
-	$(SAN_ENV) $(MAKE) BUILD=$(SAN_BUILD) CC=$(CLANG) \
-	  EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
-	  LDFLAGS="-fsanitize=address,undefined" test
+	$(SAN_ENV) $(MAKE) BUILD=$(SAN_BUILD) CC=$(CLANG) EXTRA_CFLAGS="$(SAN_CFLAGS)" \
+	  LDFLAGS="$(SAN_LDFLAGS)" test
 
 # test-tsan: the hot-reload stress test (tests/stress/reload.c) at full
 # size, 8 threads x 1,000,000 lines while versions swap 1,000 times, built
@@ -259,14 +265,16 @@ test: $(BUILD)/stress-reload
 
 # --- fuzzing (issue 7; tests/fuzz) ---------------------------------------------
 #   make fuzz T=frontend|json|diff S=seconds
-# builds the target with libFuzzer, ASan and UBSan in $(FUZZ_BUILD) and runs
+#   make fuzz-all S=seconds     every target in turn (what CI runs)
+# builds the target with libFuzzer, ASan and UBSan in $(FUZZ_BUILD) (the
+# sanitizer build, see test-sanitize) and runs
 # it for S seconds on its seeds (tests/fuzz/seeds.sh) and a corpus kept in
 # $(FUZZ_BUILD)/corpus-T; a finding is written to $(FUZZ_BUILD)/crash-T-*
 # (copy it to tests/fuzz/regress/T/ once fixed).  `make test` builds each
 # target with a plain main instead ($(BUILD)/fuzz-T) and replays the seeds
 # and tests/fuzz/regress/T/ (tests/suites/hardening.sh).
-FUZZ_TARGETS := frontend json diff decode_diff
-FUZZ_BUILD   ?= $(BUILD)-fuzz
+FUZZ_TARGETS := frontend json diff
+FUZZ_BUILD   ?= $(SAN_BUILD)
 FUZZ_DT_OBJS := $(BUILD)/obj/tests/difftest/gen_input.o $(BUILD)/obj/tests/difftest/util.o
 FUZZ_FLAGS   := -Itests/fuzz -Itests/difftest
 T ?= frontend
@@ -283,17 +291,27 @@ $(BUILD)/libfuzzer-%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_DT_OBJS) $(BU
 
 test: $(patsubst %,$(BUILD)/fuzz-%,$(FUZZ_TARGETS))
 
-.PHONY: fuzz
+.PHONY: fuzz fuzz-all
 fuzz:
-	$(MAKE) BUILD=$(FUZZ_BUILD) CC=$(CLANG) \
-	  EXTRA_CFLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
-	  LDFLAGS="-fsanitize=address,undefined" $(FUZZ_BUILD)/libfuzzer-$(T)
+	$(MAKE) BUILD=$(FUZZ_BUILD) CC=$(CLANG) EXTRA_CFLAGS="$(SAN_CFLAGS)" \
+	  LDFLAGS="$(SAN_LDFLAGS)" $(FUZZ_BUILD)/libfuzzer-$(T)
 	@rm -rf $(FUZZ_BUILD)/seeds-$(T) && mkdir -p $(FUZZ_BUILD)/corpus-$(T)
 	bash tests/fuzz/seeds.sh $(T) $(FUZZ_BUILD)/seeds-$(T)
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	  $(FUZZ_BUILD)/libfuzzer-$(T) -max_total_time=$(S) -timeout=60 -rss_limit_mb=4096 \
 	  -max_len=65536 -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/crash-$(T)- \
 	  $(FUZZ_BUILD)/corpus-$(T) $(FUZZ_BUILD)/seeds-$(T)
+
+# One line per target, "ok fuzz T: N executions in S s" or "not ok fuzz T"
+# with the end of its log ($(FUZZ_BUILD)/fuzz-T.log); fails if any target
+# found something.  libFuzzer runs every seed before it mutates.
+fuzz-all:
+	@mkdir -p $(FUZZ_BUILD); fail=0; for t in $(FUZZ_TARGETS); do \
+	  log=$(FUZZ_BUILD)/fuzz-$$t.log; \
+	  if $(MAKE) --no-print-directory fuzz T=$$t S=$(S) >$$log 2>&1; then \
+	    echo "ok fuzz $$t: $$(sed -n 's/^stat::number_of_executed_units: *//p' $$log | tail -n 1) executions in $(S) s"; \
+	  else echo "not ok fuzz $$t (log: $$log)"; tail -n 40 $$log | sed 's/^/# /'; fail=1; fi; \
+	done; exit $$fail
 
 # --- benchmarks (issue 6; bench/, docs/performance.md) -----------------------
 # `make bench` prints figures against the hand-written C baseline measured

@@ -6,6 +6,7 @@
 #             inputs of tests/eval/*.test
 #   diff      the json seeds as raw lines (first byte 0), plus generator
 #             seeds (first byte 1, then 8 seed bytes)
+#   decode_diff  the json seeds
 set -eu
 t=$1
 dir=$2
@@ -21,11 +22,11 @@ case $t in
     find policies tests stdlib -name '*.rpol' | sort | while read -r f; do
       cp "$f" "$dir/$(printf '%s' "$f" | tr '/' '_')"
     done ;;
-  json|diff)
+  json|diff|decode_diff)
     i=0
     json_lines | while IFS= read -r line; do
       i=$((i + 1))
-      if [ "$t" = json ]; then
+      if [ "$t" != diff ]; then
         printf '%s' "$line" >"$dir/line$i"
       else
         { printf '\000'; printf '%s' "$line"; } >"$dir/line$i"
@@ -37,5 +38,5 @@ case $t in
           >"$dir/gen$s"
       done
     fi ;;
-  *) echo "seeds.sh: unknown target '$t' (frontend, json, diff)" >&2; exit 2 ;;
+  *) echo "seeds.sh: unknown target '$t' (frontend, json, diff, decode_diff)" >&2; exit 2 ;;
 esac

@@ -8,7 +8,8 @@
 # DIFFTEST_N generated lines each (default 10000).  Plus DIFFTEST_R random
 # policies (default 200) of DIFFTEST_RI lines each (default 1000).  Seed:
 # DIFFTEST_SEED (default 1, so that `make test` is reproducible);
-# DIFFTEST_JOBS policies at a time (default 2).
+# DIFFTEST_JOBS policies at a time (default 2); DIFFTEST_CPU_LIMIT CPU
+# seconds per policy before it counts as a hang (default 180).
 #
 # Prints `ok difftest NAME` / `not ok difftest NAME` lines; mismatches are
 # detailed on `#` lines with a replay command, and kept (policy, input,
@@ -86,8 +87,12 @@ fi
 
 # Relative paths in the records: run from the repository root, and show
 # the eval goldens by their own name.
+# The CPU limit catches a compile or an evaluation that does not end.  A
+# wide random unit with long case chains can take 30-50 s of CPU for the
+# JIT alone on a busy machine (seed 1 unit 56: a compile-time cost of the
+# code generator, not a hang), so the suite allows 180 s per policy.
 TMPDIR="$WORK" "$BIN" --seed "$SEED" --jobs "$JOBS" --inputs "$N" --random "$R" \
-  --random-inputs "$RI" --keep "$ROOT/$BUILD/difftest-failures" \
+  --cpu-limit "${DIFFTEST_CPU_LIMIT:-180}" --random-inputs "$RI" --keep "$ROOT/$BUILD/difftest-failures" \
   "${paths[@]}" | sed -u "s|$WORK/eval/[^/]*/|tests/eval/|g"
 status=${PIPESTATUS[0]}
 echo "# difftest suite: ${#paths[@]} corpus policies x $N lines, $R random" \

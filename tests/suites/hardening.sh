@@ -280,14 +280,23 @@ if [ -w /dev/full ]; then
 fi
 
 # --- fuzz targets: seeds and regression inputs -----------------------------------
-for t in frontend json diff; do
+# The three first targets, and any other that make test built
+# ($BUILD/fuzz-T for each of the Makefile's FUZZ_TARGETS).
+targets="frontend json diff"
+for b in "$ROOT/$BUILD"/fuzz-*; do
+  [ -f "$b" ] && [ -x "$b" ] || continue
+  case " $targets " in *" ${b##*/fuzz-} "*) ;; *) targets="$targets ${b##*/fuzz-}" ;; esac
+done
+for t in $targets; do
   bin="$ROOT/$BUILD/fuzz-$t"
   if [ ! -x "$bin" ]; then
     notok "fuzz $t: $BUILD/fuzz-$t is not built"
     continue
   fi
   bash tests/fuzz/seeds.sh "$t" "$W/seeds-$t"
-  if "$bin" "$W/seeds-$t" tests/fuzz/regress/$t >"$W/fuzz.out" 2>&1; then
+  regress=tests/fuzz/regress/$t
+  [ -d "$regress" ] || regress=
+  if "$bin" "$W/seeds-$t" $regress >"$W/fuzz.out" 2>&1; then
     ok "fuzz $t replays $(sed -n 's/^ran \([0-9]*\) inputs$/\1/p' "$W/fuzz.out") seeds and regression inputs"
   else
     notok "fuzz $t replay" "$(tail -n 20 "$W/fuzz.out")"
