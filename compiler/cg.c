@@ -10,9 +10,11 @@
  * what every path to the current point has computed (struct cg's
  * `known`), so a read of something computed is a plain load and a memo
  * flag is tested only where some paths computed it and others did not;
- * the optimiser then keeps the frame in registers.  `fn`s are functions
- * rpol.fn.P.NAME, called with their arguments, returning their value
- * through pointers.  Every failure writes res->code and res->err_loc at
+ * the optimiser then keeps the frame in registers.  An output of more
+ * than CG_OUTLINE_CASES cases is decided by a function of its own,
+ * rpol.out.P.K, on the evaluator's frame (see call_output).  `fn`s are
+ * functions rpol.fn.P.NAME, called with their arguments, returning their
+ * value through pointers.  Every failure writes res->code and res->err_loc at
  * the failing operation and goes to the evaluator's error block (which
  * reports no output); in a `fn` it returns its code, which the caller
  * passes on.  Chains of `when x == A`, `x in {..}` on one value are
@@ -103,6 +105,8 @@ struct cg {
   int *let_field;            /* [nlets] frame field of the flag; a, b after */
   int *out_field;            /* [noutputs] frame field of the flag; a, b,
                                 trace after; -1 when not evaluated */
+  LLVMValueRef *out_fns;     /* [noutputs] big outputs' own functions */
+  char *out_done;
   struct fnmap *fns;
   int nfns, capfns;
 
@@ -2784,6 +2788,46 @@ static int is_std_money(const struct program *p, int k)
  * the result slots once, at the end.  Keeping them in the frame rather
  * than in res->out lets the optimiser keep them in registers, and no flag
  * in res->out has to be cleared before a decision. */
+/* Decides big output k by calling its own function (made when first
+ * needed, generated after the evaluator): optimising one function grows
+ * faster than its size, so a policy of many big decide blocks builds in
+ * far less time this way; the frame then stays in memory.  What the
+ * function may have computed is unknown to the caller after it. */
+static void call_output(struct cg *g, int k)
+{
+  LLVMTypeRef pt[4] = {g->pslot, g->pres, g->penv, g->pframe};
+  LLVMValueRef args[4], rc;
+  char name[64];
+  int i;
+
+  if (!g->out_fns[k]) {
+    static const char noinline[] = "noinline";
+    unsigned kind = LLVMGetEnumAttributeKindForName(noinline,
+                                                    sizeof noinline - 1);
+
+    snprintf(name, sizeof name, "rpol.out.%d.%d", g->pindex, k);
+    g->out_fns[k] = new_internal(g, name,
+                                 LLVMFunctionType(g->i32, pt, 4, 0));
+    LLVMAddAttributeAtIndex(g->out_fns[k], LLVMAttributeFunctionIndex,
+                            LLVMCreateEnumAttribute(g->ctx, kind, 0));
+  }
+  args[0] = g->in;
+  args[1] = g->resp;
+  args[2] = g->envp;
+  args[3] = g->fr;
+  rc = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(g->out_fns[k]),
+                      g->out_fns[k], args, 4, "");
+  propagate(g, rc);
+  for (i = 0; i < g->nknown; i++)
+    if (g->known[i] == KN_NO)
+      g->known[i] = KN_MAYBE;
+  if (g->known)
+    g->known[g->prog->nlets + k] = KN_YES;
+}
+
+/* Cases above which an output gets a function of its own. */
+#define CG_OUTLINE_CASES 64
+
 static void emit_output(struct cg *g, int k)
 {
   const struct decl *d = g->prog->outputs[k];
@@ -2796,6 +2840,12 @@ static void emit_output(struct cg *g, int k)
   struct val v;
   struct ksave *kn = NULL;
   int hoist = 0;
+
+  if (st != KN_YES && dec && dec->u.decide.ncases > CG_OUTLINE_CASES &&
+      g->out_fns && g->fn != g->out_fns[k]) {
+    call_output(g, k);
+    return;
+  }
 
   if (st == KN_YES)
     return;
@@ -2845,6 +2895,14 @@ static void emit_output(struct cg *g, int k)
   }
   if (g->known)
     g->known[g->prog->nlets + k] = KN_YES;
+}
+
+static void gen_output(struct cg *g, int k)
+{
+  begin_function(g, g->out_fns[k]);
+  emit_output(g, k);
+  LLVMBuildRet(g->b, ci32(g, 0));
+  end_function(g);
 }
 
 static int output_evaluated(const struct decl *d)
@@ -3031,6 +3089,9 @@ static LLVMValueRef gen_program(struct cg *g, const struct program *p,
   g->cur_slot = find_currency_slot(p);
   g->let_field = cg_alloc(g, (size_t)(p->nlets + 1) * sizeof(int));
   g->out_field = cg_alloc(g, (size_t)(p->noutputs + 1) * sizeof(int));
+  g->out_fns = cg_alloc(g, (size_t)(p->noutputs + 1) *
+                               sizeof(LLVMValueRef));
+  g->out_done = cg_alloc(g, (size_t)(p->noutputs + 1));
   g->nknown = 0;
   g->known = cg_alloc(g, (size_t)(p->nlets + p->noutputs + 1));
   if (g->known)
@@ -3045,14 +3106,21 @@ static LLVMValueRef gen_program(struct cg *g, const struct program *p,
     g->nfcache = p->ninputs;
   g->fns = NULL;
   g->nfns = g->capfns = 0;
-  if (!g->let_field || !g->out_field)
+  if (!g->let_field || !g->out_field || !g->out_fns || !g->out_done)
     return NULL;
   snprintf(name, sizeof name, "rpol.frame.%d", index);
   build_frame(g, name);
   ev = gen_evaluator(g);
-  /* fns are generated as they are first referenced. */
+  /* Big outputs' functions and fns are generated as they are first
+   * referenced. */
   do {
     more = 0;
+    for (i = 0; i < p->noutputs && !g->err; i++)
+      if (g->out_fns[i] && !g->out_done[i]) {
+        g->out_done[i] = 1;
+        gen_output(g, i);
+        more = 1;
+      }
     for (i = 0; i < g->nfns && !g->err; i++)
       if (!g->fns[i].done) {
         g->fns[i].done = 1;
