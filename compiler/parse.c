@@ -708,11 +708,13 @@ struct decl *parse_decl_decide(struct parser *p, const char *name,
   d->name = name;
   d->name_span = name_span;
   if (shorthand) {
-    /* `decide X = V` is `decide X { otherwise => V }`, located at V. */
+    /* `decide X = V` is `decide X { otherwise => V }`, located at V's
+     * first token (§14): `close` is V as written, its parentheses
+     * included, where V's own span starts inside them. */
     d->u.decide.shorthand = 1;
     d->u.decide.ncases = 1;
     d->u.decide.cases = arena_alloc(p->a, sizeof(struct case_ *));
-    d->u.decide.cases[0] = parse_case(p, shorthand->span, NULL, shorthand);
+    d->u.decide.cases[0] = parse_case(p, close, NULL, shorthand);
   } else
     d->u.decide.cases = parse_cases(p, cases, &d->u.decide.ncases, close,
                                     "decide", name);
