@@ -730,8 +730,12 @@ static const struct type *check_name(struct sctx *c, struct expr *e,
     e->is_const = 1;
     return &type_currency;
   }
-  /* Nothing: say what was expected and suggest the closest name. */
-  const char *sug = want == &type_country ?
+  /* Nothing: say what was expected and suggest the closest name.  The
+   * verdicts are keywords, not names, so they are offered by hand where
+   * one is expected (`eligible = alow`). */
+  static const char *const verdicts[] = {"allow", "review", "deny"};
+  const char *sug = want == &type_verdict ? diag_suggest(n, verdicts, 3) :
+      want == &type_country ?
       suggest_code(n, c->country_names, c->ncountry_names) :
       want == &type_currency ?
       suggest_code(n, c->currency_names, c->ncurrency_names) :
