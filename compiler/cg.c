@@ -65,7 +65,7 @@ struct setv {
   int ek;
   struct val arr;            /* SV_ARRAY: (ptr, n) */
   struct val *el;            /* SV_LIST: evaluated elements */
-  const char **str;          /* SV_LIST of strings: literal texts */
+  const struct expr **str;   /* SV_LIST of strings: literals, or NULL */
   int n;
   struct setv *l, *r;        /* SV_UNION, SV_DIFF */
   struct span span;          /* where running out of scratch is reported */
@@ -1914,7 +1914,7 @@ static struct val cg_expr_t(struct cg *g, const struct expr *e,
     v.a = ci64(g, e->u.days);
     return v;
   case EX_STRING: {
-    size_t n = strlen(e->u.str);
+    size_t n = (size_t)e->str_len;
 
     v.a = const_string(g, e->u.str, n);
     v.b = ci64(g, (long long)n);
@@ -2031,7 +2031,7 @@ static struct setv *cg_set(struct cg *g, const struct expr *e)
       while (x->expansion)
         x = x->expansion;
       if (sv->str && x->kind == EX_STRING)
-        sv->str[i] = x->u.str;
+        sv->str[i] = x;
     }
     return sv;
   }
@@ -2347,8 +2347,9 @@ static int sv_fold(struct cg *g, struct setv *sv, struct celem **out)
       LLVMValueRef c = sv->el[i].a;
 
       if (sv->ek == EK_STR) {
-        r[i].s = sv->str[i];
-        r[i].len = strlen(sv->str[i]);
+        /* By length: a literal may hold U+0000 (§1). */
+        r[i].s = sv->str[i]->u.str;
+        r[i].len = (size_t)sv->str[i]->str_len;
       } else {
         r[i].v = LLVMTypeOf(c) == g->i1
                      ? (long long)LLVMConstIntGetZExtValue(c)
