@@ -2912,30 +2912,6 @@ static int output_evaluated(const struct decl *d)
          (!d->u.output.absent_default && d->u.output.deflt);
 }
 
-static void clear_output(struct cg *g, int k)
-{
-  LLVMValueRef outs = load_field(g, g->res, g->resp, RS_OUT, g->pslot);
-  LLVMValueRef tr = load_field(g, g->res, g->resp, RS_TRACE,
-                               LLVMPointerType(g->i32, 0));
-
-  store_field(g, g->slot, slot_at(g, outs, k), SL_PRESENT, ci8(g, 0));
-  LLVMBuildStore(g->b, ci32(g, -1), index_ptr(g, g->i32, tr, ci64(g, k)));
-}
-
-/* Clears outputs [from, n): not reported, trace -1. */
-static void clear_outputs(struct cg *g, int from)
-{
-  LLVMValueRef outs = load_field(g, g->res, g->resp, RS_OUT, g->pslot);
-  LLVMValueRef tr = load_field(g, g->res, g->resp, RS_TRACE,
-                               LLVMPointerType(g->i32, 0));
-  int k;
-
-  for (k = from; k < g->prog->noutputs; k++) {
-    store_field(g, g->slot, slot_at(g, outs, k), SL_PRESENT, ci8(g, 0));
-    LLVMBuildStore(g->b, ci32(g, -1), index_ptr(g, g->i32, tr, ci64(g, k)));
-  }
-}
-
 /* Writes output k's slot and trace entry from the frame. */
 static void write_output(struct cg *g, int k)
 {
@@ -2966,11 +2942,10 @@ static LLVMValueRef gen_evaluator(struct cg *g)
   g->fr = fr;
   if (g->nknown)
     memset(g->known, KN_NO, (size_t)g->nknown);
-  store_field(g, g->res, g->resp, RS_CODE, ci32(g, RPOL_DECIDED));
-  store_field(g, g->res, g->resp, RS_ERR_LOC, ci32(g, -1));
-  store_field(g, g->res, g->resp, RS_POLICY, ci32(g, g->pindex));
-  store_field(g, g->res, g->resp, RS_VERDICT, ci32(g, 0));
-  store_field(g, g->res, g->resp, RS_REASON, ci32(g, -1));
+  /* The caller has reset the result (rpol_abi.h): the header says
+   * decided, every output is unreported and traced -1.  So only what is
+   * decided is written, once, and an error or a denial leaves the rest as
+   * it is. */
   for (i = 0; i < p->nlets; i++)
     store_field(g, g->frame, fr, (unsigned)g->let_field[i], ci8(g, 0));
   for (k = 0; k < p->noutputs; k++)
@@ -2986,7 +2961,6 @@ static LLVMValueRef gen_evaluator(struct cg *g)
   errbb = block(g, "error");
   at(g, errbb);
   phi = LLVMBuildPhi(g->b, g->i32, "rc");
-  clear_outputs(g, 0);
   LLVMBuildRet(g->b, phi);
   at(g, here);
   g->errbb = errbb;
@@ -3004,7 +2978,6 @@ static LLVMValueRef gen_evaluator(struct cg *g)
   at(g, denied);
   /* After a deny nothing else is reported, not even what eligible read. */
   write_output(g, OUT_ELIGIBLE);
-  clear_outputs(g, 1);
   LLVMBuildRet(g->b, ci32(g, RPOL_DECIDED));
   at(g, go);
   for (k = 1; k < p->noutputs; k++)
@@ -3018,8 +2991,6 @@ static LLVMValueRef gen_evaluator(struct cg *g)
         !(k >= OUT_SHIPPING_REFUND && k <= OUT_DUTIES_REFUND &&
           !p->outputs[k]->u.output.decided_by))
       write_output(g, k);
-    else
-      clear_output(g, k);
   }
   LLVMBuildRet(g->b, ci32(g, RPOL_DECIDED));
   end_function(g);

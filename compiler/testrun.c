@@ -45,7 +45,8 @@ struct unit_run {
   struct interp_host *hosts;            /* [nprogs] */
   rpol_extern_ptr *externs;             /* [L.nexterns] */
   struct rpol_slot *out;
-  int32_t *trace;
+  int32_t *trace;                       /* [nout], as out */
+  int nout;
   unsigned char *scratch;
 };
 
@@ -402,12 +403,20 @@ static void run_eval(struct unit_run *u, int pi, const struct rpol_slot *in,
                      unsigned char *reached, const struct runner *r)
 {
   struct rpol_env env;
+  /* Reset as rpol_decide does: an evaluator writes only what it
+   * decides (rpol_abi.h). */
   memset(res, 0, sizeof *res);
+  memset(u->out, 0, sizeof *u->out * (size_t)u->nout);
+  for (int k = 0; k < u->nout; k++)
+    u->trace[k] = -1;
   res->out = u->out;
   res->trace = u->trace;
   res->scratch = u->scratch;
   res->scratch_cap = SCRATCH_BYTES;
+  res->code = RPOL_DECIDED;
   res->err_loc = -1;
+  res->policy = pi;
+  res->reason = -1;
   env.externs = u->externs;
   env.cur_exponent = r->exps;
   env.host = &u->hosts[pi];
@@ -746,6 +755,7 @@ static int run_unit(struct runner *r, struct driver_unit *du)
   int mo = u.L.max_outputs > 0 ? u.L.max_outputs : 1;
   u.out = arena_alloc(a, sizeof *u.out * (size_t)mo);
   u.trace = arena_alloc(a, sizeof *u.trace * (size_t)mo);
+  u.nout = mo;
   u.scratch = arena_alloc(a, SCRATCH_BYTES);
   u.externs = arena_alloc(a, sizeof *u.externs *
                              (size_t)(u.L.nexterns ? u.L.nexterns : 1));

@@ -127,7 +127,11 @@ struct rpol_env {
                                       program); NULL for compiled code */
 };
 
-/* An evaluator for one policy.  Returns the code it wrote to res->code. */
+/* An evaluator for one policy.  Returns the code it wrote to res->code.
+ * The caller resets the result before each call, as rpol_decide does:
+ * code RPOL_DECIDED, err_loc -1, policy the evaluator's index, verdict 0,
+ * reason -1, scratch_used 0, every out[k] zeroed (not reported) and every
+ * trace[k] -1.  An evaluator writes only what it decides. */
 typedef int (*rpol_eval_fn)(const struct rpol_slot *in,
                             struct rpol_result *res,
                             const struct rpol_env *env);
