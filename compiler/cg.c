@@ -597,16 +597,20 @@ static void slot_store(struct cg *g, LLVMValueRef sp, const struct type *t,
     iv = v.a;
     break;
   }
+  /* The caller zeroed the slot (rpol_abi.h): fields that stay zero for
+   * this type are not stored again. */
   store_field(g, g->slot, sp, SL_PRESENT, ci8(g, 1));
   store_field(g, g->slot, sp, SL_KIND, ci8(g, slot_kind(t)));
-  store_field(g, g->slot, sp, SL_ELEM,
-              ci8(g, t && (t->kind == TY_SET || t->kind == TY_EMPTYSET)
-                         ? ek : 0));
-  store_field(g, g->slot, sp, SL_PAD, ci8(g, 0));
-  store_field(g, g->slot, sp, SL_CUR, cur);
-  store_field(g, g->slot, sp, SL_V, iv);
-  store_field(g, g->slot, sp, SL_P, p);
-  store_field(g, g->slot, sp, SL_N, n);
+  if (t && (t->kind == TY_SET || t->kind == TY_EMPTYSET))
+    store_field(g, g->slot, sp, SL_ELEM, ci8(g, ek));
+  if (!LLVMIsNull(cur))
+    store_field(g, g->slot, sp, SL_CUR, cur);
+  if (!LLVMIsNull(iv))
+    store_field(g, g->slot, sp, SL_V, iv);
+  if (!LLVMIsNull(p))
+    store_field(g, g->slot, sp, SL_P, p);
+  if (!LLVMIsNull(n))
+    store_field(g, g->slot, sp, SL_N, n);
 }
 
 /* The order currency, -1 when the line has none (the runtime rejects
@@ -2912,12 +2916,19 @@ static int output_evaluated(const struct decl *d)
          (!d->u.output.absent_default && d->u.output.deflt);
 }
 
-/* Writes output k's slot and trace entry from the frame. */
-static void write_output(struct cg *g, int k)
+/* The result's output and trace arrays, loaded once before the slots
+ * are written: a store into a slot could alias res->out as far as LLVM
+ * knows, so loading them per output would reload them every time. */
+static void result_arrays(struct cg *g, LLVMValueRef *outs, LLVMValueRef *tr)
 {
-  LLVMValueRef outs = load_field(g, g->res, g->resp, RS_OUT, g->pslot);
-  LLVMValueRef tr = load_field(g, g->res, g->resp, RS_TRACE,
-                               LLVMPointerType(g->i32, 0));
+  *outs = load_field(g, g->res, g->resp, RS_OUT, g->pslot);
+  *tr = load_field(g, g->res, g->resp, RS_TRACE, LLVMPointerType(g->i32, 0));
+}
+
+/* Writes output k's slot and trace entry from the frame. */
+static void write_output(struct cg *g, LLVMValueRef outs, LLVMValueRef tr,
+                         int k)
+{
   int f = g->out_field[k];
 
   slot_store(g, slot_at(g, outs, k), g->prog->outputs[k]->u.output.type,
@@ -2931,7 +2942,7 @@ static LLVMValueRef gen_evaluator(struct cg *g)
 {
   const struct program *p = g->prog;
   char name[64];
-  LLVMValueRef fn, fr, deny, phi, verdict;
+  LLVMValueRef fn, fr, deny, phi, verdict, outs, tr;
   LLVMBasicBlockRef denied, go, errbb, here;
   int i, k;
 
@@ -2977,7 +2988,8 @@ static LLVMValueRef gen_evaluator(struct cg *g)
   LLVMBuildCondBr(g->b, deny, denied, go);
   at(g, denied);
   /* After a deny nothing else is reported, not even what eligible read. */
-  write_output(g, OUT_ELIGIBLE);
+  result_arrays(g, &outs, &tr);
+  write_output(g, outs, tr, OUT_ELIGIBLE);
   LLVMBuildRet(g->b, ci32(g, RPOL_DECIDED));
   at(g, go);
   for (k = 1; k < p->noutputs; k++)
@@ -2986,11 +2998,12 @@ static LLVMValueRef gen_evaluator(struct cg *g)
   /* Every output is decided: the slots are written once, here.
    * shipping_refund and duties_refund are reported only when the policy
    * decides them (§12); their defaults still fed refund_amount. */
+  result_arrays(g, &outs, &tr);
   for (k = 0; k < p->noutputs; k++) {
     if (g->out_field[k] >= 0 &&
         !(k >= OUT_SHIPPING_REFUND && k <= OUT_DUTIES_REFUND &&
           !p->outputs[k]->u.output.decided_by))
-      write_output(g, k);
+      write_output(g, outs, tr, k);
   }
   LLVMBuildRet(g->b, ci32(g, RPOL_DECIDED));
   end_function(g);
