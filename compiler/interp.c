@@ -1049,8 +1049,9 @@ static int ev(struct ictx *c, const struct expr *e, struct rpol_slot *o)
     return 0;
   case EX_STRING:
     put(o, RPOL_K_STRING, 0);
+    /* By length: a literal may hold U+0000 (§1). */
     o->p = e->u.str ? e->u.str : "";
-    o->n = (int64_t)strlen(o->p);
+    o->n = e->u.str ? e->str_len : 0;
     return 0;
   case EX_BOOL:
     put(o, RPOL_K_BOOL, e->u.b != 0);
