@@ -623,7 +623,9 @@ static void sc_ws(struct scan *sc)
     sc->i++;
 }
 
-static int hex4(const char *s, size_t n, size_t i, unsigned *out)
+/* The four hex digits of a \u escape at s[i], into *out; -1 if they are
+ * not there. */
+int rt_hex4(const char *s, size_t n, size_t i, unsigned *out)
 {
   unsigned v = 0;
   size_t k;
@@ -644,6 +646,41 @@ static int hex4(const char *s, size_t n, size_t i, unsigned *out)
   }
   *out = v;
   return 0;
+}
+
+/* Length of the valid UTF-8 sequence at s (n >= 1 bytes left; RFC 3629:
+ * no overlong forms, no surrogates, nothing past U+10FFFF), 0 if it is
+ * not one. */
+size_t rt_utf8_len(const unsigned char *s, size_t n)
+{
+  size_t len, k;
+  unsigned cp;
+
+  if (s[0] < 0x80)
+    return 1;
+  if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+    len = 2;
+    cp = s[0] & 0x1f;
+  } else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+    len = 3;
+    cp = s[0] & 0x0f;
+  } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+    len = 4;
+    cp = s[0] & 0x07;
+  } else {
+    return 0;
+  }
+  if (len > n)
+    return 0;
+  for (k = 1; k < len; k++) {
+    if ((s[k] & 0xc0) != 0x80)
+      return 0;
+    cp = cp << 6 | (s[k] & 0x3f);
+  }
+  if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+      (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+    return 0;
+  return len;
 }
 
 static int sc_string(struct scan *sc)
@@ -683,7 +720,7 @@ static int sc_string(struct scan *sc)
     default:
       return sc_fail(sc, "invalid escape in a string");
     }
-    if (hex4(sc->s, sc->n, sc->i + 2, &u))
+    if (rt_hex4(sc->s, sc->n, sc->i + 2, &u))
       return sc_fail(sc, "invalid \\u escape in a string");
     if (u >= 0xdc00 && u <= 0xdfff) {
       snprintf(sc->errbuf, sizeof sc->errbuf, "lone surrogate escape %.6s",
@@ -693,7 +730,7 @@ static int sc_string(struct scan *sc)
     if (u >= 0xd800 && u <= 0xdbff) {
       if (!(sc->i + 7 < sc->n && sc->s[sc->i + 6] == '\\' &&
             sc->s[sc->i + 7] == 'u' &&
-            hex4(sc->s, sc->n, sc->i + 8, &lo) == 0 && lo >= 0xdc00 &&
+            rt_hex4(sc->s, sc->n, sc->i + 8, &lo) == 0 && lo >= 0xdc00 &&
             lo <= 0xdfff)) {
         snprintf(sc->errbuf, sizeof sc->errbuf,
                  "lone surrogate escape %.6s", sc->s + sc->i);
@@ -885,37 +922,10 @@ const char *decode_copy_id(rpol_input *in, const char *s, size_t a,
 static long utf8_check(const char *str, size_t n)
 {
   const unsigned char *s = (const unsigned char *)str;
-  size_t i = 0;
+  size_t i = 0, len;
 
   while (i < n) {
-    unsigned c = s[i];
-    size_t k, len;
-    unsigned cp;
-    if (c < 0x80) {
-      i++;
-      continue;
-    }
-    if (c >= 0xc2 && c <= 0xdf) {
-      len = 2;
-      cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-      len = 3;
-      cp = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      len = 4;
-      cp = c & 0x07;
-    } else {
-      return (long)i;
-    }
-    if (i + len > n)
-      return (long)i;
-    for (k = 1; k < len; k++) {
-      if ((s[i + k] & 0xc0) != 0x80)
-        return (long)i;
-      cp = cp << 6 | (s[i + k] & 0x3f);
-    }
-    if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-        (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+    if ((len = rt_utf8_len(s + i, n - i)) == 0)
       return (long)i;
     i += len;
   }

@@ -48,39 +48,6 @@ size_t wb_finish(struct wbuf *w)
   return w->len;
 }
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-  size_t len, k;
-  unsigned cp;
-
-  if (s[0] < 0x80)
-    return 1;
-  if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-    len = 2;
-    cp = s[0] & 0x1f;
-  } else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-    len = 3;
-    cp = s[0] & 0x0f;
-  } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-    len = 4;
-    cp = s[0] & 0x07;
-  } else {
-    return 0;
-  }
-  if (len > n)
-    return 0;
-  for (k = 1; k < len; k++) {
-    if ((s[k] & 0xc0) != 0x80)
-      return 0;
-    cp = cp << 6 | (s[k] & 0x3f);
-  }
-  if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-      (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-    return 0;
-  return len;
-}
-
 /* A JSON string.  Inputs are validated UTF-8 already; should an
  * evaluator hand over anything else, each bad byte becomes U+FFFD so the
  * record stays valid JSON. */
@@ -99,7 +66,7 @@ void wb_json_str(struct wbuf *w, const char *str, size_t n)
       run++;
       continue;
     }
-    if (c >= 0x80 && (len = utf8_len(s + i, n - i)) > 0) {
+    if (c >= 0x80 && (len = rt_utf8_len(s + i, n - i)) > 0) {
       i += len;
       run += len;
       continue;

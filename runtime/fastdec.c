@@ -245,61 +245,6 @@ static void fp_ws(struct fp *p)
     p->i++;
 }
 
-static int hexval(const char *s, size_t n, size_t i, unsigned *out)
-{
-  unsigned v = 0;
-  size_t k;
-
-  if (i + 4 > n)
-    return -1;
-  for (k = i; k < i + 4; k++) {
-    char ch = s[k];
-    v <<= 4;
-    if (ch >= '0' && ch <= '9')
-      v |= (unsigned)(ch - '0');
-    else if (ch >= 'a' && ch <= 'f')
-      v |= (unsigned)(ch - 'a' + 10);
-    else if (ch >= 'A' && ch <= 'F')
-      v |= (unsigned)(ch - 'A' + 10);
-    else
-      return -1;
-  }
-  *out = v;
-  return 0;
-}
-
-/* Length of the UTF-8 sequence at s (RFC 3629, as decode.c's
- * utf8_check), 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t left)
-{
-  unsigned c = s[0], cp;
-  size_t len, k;
-
-  if (c >= 0xc2 && c <= 0xdf) {
-    len = 2;
-    cp = c & 0x1f;
-  } else if (c >= 0xe0 && c <= 0xef) {
-    len = 3;
-    cp = c & 0x0f;
-  } else if (c >= 0xf0 && c <= 0xf4) {
-    len = 4;
-    cp = c & 0x07;
-  } else {
-    return 0;
-  }
-  if (len > left)
-    return 0;
-  for (k = 1; k < len; k++) {
-    if ((s[k] & 0xc0) != 0x80)
-      return 0;
-    cp = cp << 6 | (s[k] & 0x3f);
-  }
-  if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-      (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-    return 0;
-  return len;
-}
-
 /* 1 for the bytes a string holds as they are: printable ASCII but the
  * quote and the backslash. */
 static const unsigned char plain[256] = {
@@ -330,7 +275,7 @@ static int fp_string(struct fp *p)
     if (c < 0x20)
       return -1;
     if (c >= 0x80) {
-      if ((len = utf8_seq(s + i, n - i)) == 0)
+      if ((len = rt_utf8_len(s + i, n - i)) == 0)
         return -1;
       i += len;
       continue;
@@ -349,11 +294,11 @@ static int fp_string(struct fp *p)
     default:
       return -1;
     }
-    if (hexval(p->s, n, i + 2, &u) || (u >= 0xdc00 && u <= 0xdfff))
+    if (rt_hex4(p->s, n, i + 2, &u) || (u >= 0xdc00 && u <= 0xdfff))
       return -1;
     if (u >= 0xd800 && u <= 0xdbff) {
       if (!(i + 7 < n && s[i + 6] == '\\' && s[i + 7] == 'u' &&
-            hexval(p->s, n, i + 8, &lo) == 0 && lo >= 0xdc00 &&
+            rt_hex4(p->s, n, i + 8, &lo) == 0 && lo >= 0xdc00 &&
             lo <= 0xdfff))
         return -1;
       i += 6;
