@@ -1735,29 +1735,39 @@ static void gen_value(struct cg *g, int f, struct val v);
  * computed it and others did not (KN_MAYBE).  Where none did (KN_NO), the
  * code runs straight, so that what it computed stays known after it: a
  * chain of lets each reading the one before is computed in one pass. */
+/* Where some paths have computed the value at frame flag field f and
+ * others have not: branch on the flag, and continue where it is clear.
+ * Returns the block to join at once the value is computed; *kn keeps what
+ * was known before, for known_join there. */
+static LLVMBasicBlockRef memo_guard(struct cg *g, int f, const char *joined,
+                                    const char *compute, struct ksave **kn)
+{
+  LLVMBasicBlockRef done = block(g, joined), fresh = block(g, compute);
+
+  LLVMBuildCondBr(g->b,
+                  LLVMBuildICmp(g->b, LLVMIntNE,
+                                load_field(g, g->frame, g->fr, (unsigned)f,
+                                           g->i8),
+                                ci8(g, 0), ""),
+                  done, fresh);
+  at(g, fresh);
+  *kn = known_save(g);
+  return done;
+}
+
 static void emit_let(struct cg *g, int i)
 {
   const struct decl *d = g->prog->lets[i];
   const struct type *t = num_as(d->u.value.type, &ty_int);
   int f = g->let_field[i];
   int st = g->known ? g->known[i] : KN_MAYBE;
-  LLVMBasicBlockRef done = NULL, fresh;
+  LLVMBasicBlockRef done = NULL;
   struct ksave *kn = NULL;
 
   if (st == KN_YES)
     return;
-  if (st == KN_MAYBE) {
-    done = block(g, "let.done");
-    fresh = block(g, "let");
-    LLVMBuildCondBr(g->b,
-                    LLVMBuildICmp(g->b, LLVMIntNE,
-                                  load_field(g, g->frame, g->fr,
-                                             (unsigned)f, g->i8),
-                                  ci8(g, 0), ""),
-                    done, fresh);
-    at(g, fresh);
-    kn = known_save(g);
-  }
+  if (st == KN_MAYBE)
+    done = memo_guard(g, f, "let.done", "let", &kn);
   gen_value(g, f, cg_expr_t(g, d->u.value.init,
                             num_as(d->u.value.init->type, t)));
   if (done) {
@@ -2841,7 +2851,7 @@ static void emit_output(struct cg *g, int k)
   int f = g->out_field[k];
   int st = g->known ? g->known[g->prog->nlets + k] : KN_MAYBE;
   LLVMValueRef trace;
-  LLVMBasicBlockRef done = NULL, fresh;
+  LLVMBasicBlockRef done = NULL;
   struct val v;
   struct ksave *kn = NULL;
   int hoist = 0;
@@ -2854,18 +2864,8 @@ static void emit_output(struct cg *g, int k)
 
   if (st == KN_YES)
     return;
-  if (st == KN_MAYBE) {
-    done = block(g, "decided");
-    fresh = block(g, "decide");
-    LLVMBuildCondBr(g->b,
-                    LLVMBuildICmp(g->b, LLVMIntNE,
-                                  load_field(g, g->frame, g->fr,
-                                             (unsigned)f, g->i8),
-                                  ci8(g, 0), ""),
-                    done, fresh);
-    at(g, fresh);
-    kn = known_save(g);
-  }
+  if (st == KN_MAYBE)
+    done = memo_guard(g, f, "decided", "decide", &kn);
   if (!g->hoisting && g->hb && g->nfcache) {
     LLVMBasicBlockRef body = block(g, "decide.body");
 
