@@ -276,7 +276,7 @@ test: $(BUILD)/stress-reload
 # (copy it to tests/fuzz/regress/T/ once fixed).  `make test` builds each
 # target with a plain main instead ($(BUILD)/fuzz-T) and replays the seeds
 # and tests/fuzz/regress/T/ (tests/suites/hardening.sh).
-FUZZ_TARGETS := frontend json diff
+FUZZ_TARGETS := frontend json diff decode_diff
 FUZZ_BUILD   ?= $(SAN_BUILD)
 FUZZ_DT_OBJS := $(BUILD)/obj/tests/difftest/gen_input.o $(BUILD)/obj/tests/difftest/util.o
 FUZZ_FLAGS   := -Itests/fuzz -Itests/difftest

@@ -2267,8 +2267,9 @@ static LLVMValueRef sv_has(struct cg *g, struct setv *sv, struct val x)
 }
 
 /* `count` elements of `esize` bytes from res->scratch, 16-aligned (as the
- * interpreter allocates, so both run out alike); running
- * out is an overflow at loc. */
+ * interpreter allocates, so both run out alike); running out is an
+ * overflow at loc that leaves scratch_used above scratch_cap, which tells
+ * the runtime's message that it was the scratch space (interp.c too). */
 static LLVMValueRef scratch_alloc(struct cg *g, LLVMValueRef count,
                                   long long esize, int loc)
 {
@@ -2281,8 +2282,19 @@ static LLVMValueRef scratch_alloc(struct cg *g, LLVMValueRef count,
                     ci64(g, -16), "");
   need = LLVMBuildMul(g->b, count, ci64(g, esize), "");
   room = LLVMBuildSub(g->b, cap, al, "");
-  fail_if(g, LLVMBuildICmp(g->b, LLVMIntSGT, need, room, ""),
-          ci32(g, RPOL_E_OVERFLOW), loc);
+  {
+    LLVMBasicBlockRef bad = block(g, "scratch.full"), ok = block(g, "ok");
+
+    cond_br_error(g, LLVMBuildICmp(g->b, LLVMIntSGT, need, room, ""), bad,
+                  ok);
+    at(g, bad);
+    store_field(g, g->res, g->resp, RS_USED,
+                LLVMBuildAdd(g->b, cap, ci64(g, 1), ""));
+    store_field(g, g->res, g->resp, RS_CODE, ci32(g, RPOL_E_OVERFLOW));
+    store_field(g, g->res, g->resp, RS_ERR_LOC, ci32(g, loc));
+    LLVMBuildRet(g->b, ci32(g, RPOL_E_OVERFLOW));
+    at(g, ok);
+  }
   store_field(g, g->res, g->resp, RS_USED, LLVMBuildAdd(g->b, al, need, ""));
   return index_ptr(g, g->i8, base, al);
 }

@@ -1228,6 +1228,15 @@ const char *rt_error_message(const rpol_decision *d)
   case RPOL_E_INEXACT_AMOUNT:
     return "the amount needs more decimals than the order currency allows";
   case RPOL_E_OVERFLOW:
+    /* The evaluators leave scratch_used above scratch_cap when a set did
+     * not fit in the scratch area (interp.c ctx_alloc, cg.c
+     * scratch_alloc). */
+    if (d->res.scratch_used > d->res.scratch_cap)
+      return "the decision ran out of scratch space for the sets it builds "
+             "(64 KiB per decision: 4096 string or money elements, 8192 "
+             "of other types, across every union, difference and literal "
+             "with computed elements); test membership with `x in A + B` "
+             "instead of storing the set, or build smaller sets";
     return "the result is outside the signed 64-bit range";
   case RPOL_E_DIVISION_BY_ZERO:
     return "division by zero";
