@@ -15,7 +15,6 @@ int cmd_bench(int argc, char **argv);
 int cmd_usage_error(const char *cmd, const char *fmt, const char *arg);
 
 /* Whether PATH is a built artifact (an ELF file) rather than source. */
-int cmd_is_artifact(const char *path);
 
 /* If PATH is a built artifact, says that CMD reads source and returns 2;
  * else returns 0. */

@@ -16,6 +16,7 @@
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "driver.h"
 #include "engine.h"
@@ -212,11 +213,30 @@ rpol_status engine_compile(rpol_runtime *rt, const char *path,
   return rs;
 }
 
+int engine_is_artifact(const char *path)
+{
+  struct stat st;
+  unsigned char magic[4];
+  FILE *f;
+  int yes;
+
+  /* Only regular files: peeking into a pipe (/dev/stdin) would eat the
+   * bytes the command is about to read. */
+  if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
+      !(f = fopen(path, "rb")))
+    return 0;
+  yes = fread(magic, 1, sizeof magic, f) == sizeof magic &&
+        memcmp(magic, "\x7f" "ELF", 4) == 0;
+  fclose(f);
+  return yes;
+}
+
 rpol_status engine_open(rpol_runtime *rt, const char *path,
                         enum engine_kind kind, FILE *diags,
                         rpol_policy **out)
 {
-  if (ends_with(path, ".so")) {
+  /* By content: `rpolc build -o policy` names no extension. */
+  if (ends_with(path, ".so") || engine_is_artifact(path)) {
     rpol_status st = rpol_load(rt, path, out);
     if (st != RPOL_OK && diags)
       fprintf(diags, "rpolc: error: %s\n", rpol_errmsg(rt));

@@ -24,6 +24,10 @@ rpol_status engine_compile(rpol_runtime *rt, const char *path,
                            rpol_policy **out);
 
 /* Loads a .so, or compiles anything else with engine_compile. */
+/* Whether path is a regular file holding an ELF object (a built policy,
+ * whatever its name); a pipe is never read. */
+int engine_is_artifact(const char *path);
+
 rpol_status engine_open(rpol_runtime *rt, const char *path,
                         enum engine_kind kind, FILE *diags,
                         rpol_policy **out);

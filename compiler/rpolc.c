@@ -12,6 +12,7 @@
 
 #include "commands.h"
 #include "driver.h"
+#include "engine.h"
 #include "../runtime/rpol_abi.h"
 
 struct command {
@@ -104,27 +105,9 @@ int cmd_usage_error(const char *cmd, const char *fmt, const char *arg)
   return 2;
 }
 
-int cmd_is_artifact(const char *path)
-{
-  struct stat st;
-  /* Only regular files: peeking into a pipe (/dev/stdin) would eat the
-   * bytes the command is about to read. */
-  if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-    return 0;
-  FILE *f = fopen(path, "rb");
-  unsigned char magic[4];
-  int yes = 0;
-  if (!f)
-    return 0;
-  yes = fread(magic, 1, sizeof magic, f) == sizeof magic &&
-        memcmp(magic, "\x7f" "ELF", 4) == 0;
-  fclose(f);
-  return yes;
-}
-
 int cmd_reject_artifact(const char *cmd, const char *path)
 {
-  if (!cmd_is_artifact(path))
+  if (!engine_is_artifact(path))
     return 0;
   /* Read as source, a shared object would be reported as a page of NUL
    * bytes; naming the mistake is kinder. */
