@@ -267,7 +267,7 @@ $(BUILD)/stress-reload: tests/stress/reload.c $(BUILD)/librpol.a
 test: $(BUILD)/stress-reload
 
 # --- fuzzing (issue 7; tests/fuzz) ---------------------------------------------
-#   make fuzz T=frontend|json|diff S=seconds
+#   make fuzz T=frontend|json|diff|decode_diff|fmt S=seconds
 #   make fuzz-all S=seconds     every target in turn (what CI runs)
 # builds the target with libFuzzer, ASan and UBSan in $(FUZZ_BUILD) (the
 # sanitizer build, see test-sanitize) and runs
@@ -276,7 +276,7 @@ test: $(BUILD)/stress-reload
 # (copy it to tests/fuzz/regress/T/ once fixed).  `make test` builds each
 # target with a plain main instead ($(BUILD)/fuzz-T) and replays the seeds
 # and tests/fuzz/regress/T/ (tests/suites/hardening.sh).
-FUZZ_TARGETS := frontend json diff decode_diff
+FUZZ_TARGETS := frontend json diff decode_diff fmt
 FUZZ_BUILD   ?= $(SAN_BUILD)
 FUZZ_DT_OBJS := $(BUILD)/obj/tests/difftest/gen_input.o $(BUILD)/obj/tests/difftest/util.o
 FUZZ_FLAGS   := -Itests/fuzz -Itests/difftest

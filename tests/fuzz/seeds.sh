@@ -7,6 +7,7 @@
 #   diff      the json seeds as raw lines (first byte 0), plus generator
 #             seeds (first byte 1, then 8 seed bytes)
 #   decode_diff  the json seeds
+#   fmt       the frontend seeds
 set -eu
 t=$1
 dir=$2
@@ -18,7 +19,7 @@ json_lines() {
   done
 }
 case $t in
-  frontend)
+  frontend|fmt)
     find policies tests stdlib -name '*.rpol' | sort | while read -r f; do
       cp "$f" "$dir/$(printf '%s' "$f" | tr '/' '_')"
     done ;;
@@ -38,5 +39,5 @@ case $t in
           >"$dir/gen$s"
       done
     fi ;;
-  *) echo "seeds.sh: unknown target '$t' (frontend, json, diff, decode_diff)" >&2; exit 2 ;;
+  *) echo "seeds.sh: unknown target '$t' (frontend, json, diff, decode_diff, fmt)" >&2; exit 2 ;;
 esac
