@@ -389,6 +389,10 @@ struct file {
   struct decl **decls;
   int ndecls;
   int syntax_errors;             /* parse reported errors */
+  int named_by_scan;             /* a module found by a bundle directory's
+                                    scan and not imported yet: the first
+                                    `use` names it (§14: import paths as
+                                    written) */
   struct vec comments;           /* (parse) struct comment *, in source
                                     order */
 };

@@ -112,13 +112,17 @@ static enum driver_status load_dir(struct session *s, const char *dir,
     const char *path = arena_printf(&s->arena, "%.*s/%s", (int)dl, dir,
                                     names[i]);
     struct span none = {0};
+    int ncache = s->ncache;
     struct file *f = session_file(s, path, FILE_POLICY, none, 0);
     if (!f) {
       st = DRIVER_MISUSE;
       continue;
     }
-    if (f->kind != FILE_POLICY)
-      continue; /* modules in a bundle are reached through `use` */
+    if (f->kind != FILE_POLICY) {
+      /* Modules in a bundle are reached through `use`, which names them. */
+      f->named_by_scan = s->ncache > ncache;
+      continue;
+    }
     if (load_policy(s, f, NULL, with_tests, u) != DRIVER_OK &&
         st == DRIVER_OK)
       st = DRIVER_REJECTED;

@@ -95,12 +95,21 @@ struct file *session_file(struct session *s, const char *path,
                           int has_from)
 {
   struct file *f = cache_find(s, path);
-  if (f)
+  if (f) {
+    f->named_by_scan = 0;
     return f;
+  }
   const char *real = canonical(s, path);
   f = cache_find_real(s, real);
-  if (f)
+  if (f) {
+    if (f->named_by_scan && !f->src->is_prelude) {
+      /* Locations in an imported file name it as the import wrote it
+       * (§14), not as the directory scan that read it first did. */
+      f->src->path = f->src->display = arena_strdup(&s->arena, path);
+      f->named_by_scan = 0;
+    }
     return f;
+  }
   const char *err = NULL;
   struct source *src = source_load(&s->sources, path, &s->diags, &err);
   if (!src) {
