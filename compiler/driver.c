@@ -74,6 +74,7 @@ static enum driver_status load_dir(struct session *s, const char *dir,
   }
   const char **names = NULL;
   int n = 0, cap = 0;
+  struct vec tests = {0};        /* NAME.test.rpol files */
   struct dirent *e;
   /* The arena may jump out of the loop (out of memory): close the
    * directory on the way. */
@@ -88,8 +89,13 @@ static enum driver_status load_dir(struct session *s, const char *dir,
   }
   s->arena.oom = &here;
   while ((e = readdir(d))) {
-    if (!ends_with(e->d_name, ".rpol") || ends_with(e->d_name, ".test.rpol"))
+    if (!ends_with(e->d_name, ".rpol"))
       continue;
+    if (ends_with(e->d_name, ".test.rpol")) {
+      if (with_tests)
+        vec_push(&s->arena, &tests, arena_strdup(&s->arena, e->d_name));
+      continue;
+    }
     if (n == cap) {
       cap = cap ? cap * 2 : 16;
       const char **nn = arena_alloc(&s->arena, sizeof *nn * cap);
@@ -126,6 +132,22 @@ static enum driver_status load_dir(struct session *s, const char *dir,
     if (load_policy(s, f, NULL, with_tests, u) != DRIVER_OK &&
         st == DRIVER_OK)
       st = DRIVER_REJECTED;
+  }
+  /* A test file whose policy is not in the bundle would silently never
+   * run: a CI pipeline must hear of it, as for a file named alone. */
+  for (int i = 0; i < tests.len; i++) {
+    const char *t = tests.items[i];
+    const char *pol = arena_printf(&s->arena, "%.*s.rpol",
+                                   (int)(strlen(t) - strlen(".test.rpol")),
+                                   t);
+    if (!n || !bsearch(&pol, names, n, sizeof *names, cmp_str)) {
+      diag_error_nospan(&s->diags,
+                        "'%.*s/%s' is a test file, but the bundle has no "
+                        "policy '%s': name a test file after the policy it "
+                        "tests", (int)dl, dir, t, pol);
+      if (st == DRIVER_OK)
+        st = DRIVER_REJECTED;
+    }
   }
   if (st == DRIVER_OK && u->nprogs == 0) {
     diag_error_nospan(&s->diags,
