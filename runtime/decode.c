@@ -932,6 +932,24 @@ static long utf8_check(const char *str, size_t n)
   return -1;
 }
 
+/* Forgets the last line decoded into `in`, and returns the length of the
+ * line without its line ending (LF or CRLF): both decoders start so. */
+size_t rt_input_begin(struct rpol_input *in, const char *json, size_t len)
+{
+  rt_arena_reset(&in->store);
+  in->id = NULL;
+  in->ok = 0;
+  in->dirty = 0;
+  in->sub = -1;
+  in->country[0] = '\0';
+  in->errmsg[0] = '\0';
+  if (len > 0 && json[len - 1] == '\n')
+    len--;
+  if (len > 0 && json[len - 1] == '\r')
+    len--;
+  return len;
+}
+
 /* ---- inputs ---------------------------------------------------------------------- */
 
 rpol_status rpol_input_new(rpol_policy *p, rpol_input **out)
@@ -1234,18 +1252,7 @@ rpol_status decode_line_general(rpol_input *in, const char *json,
   if (!in || (!json && len))
     return RPOL_EMISUSE;
   p = in->pol;
-  rt_arena_reset(&in->store);
-  in->id = NULL;
-  in->ok = 0;
-  in->dirty = 0;
-  in->sub = -1;
-  in->country[0] = '\0';
-  in->errmsg[0] = '\0';
-
-  if (len > 0 && json[len - 1] == '\n')
-    len--;
-  if (len > 0 && json[len - 1] == '\r')
-    len--;
+  len = rt_input_begin(in, json, len);
   for (i = 0; i < len; i++)
     if (json[i] != ' ' && json[i] != '\t')
       break;

@@ -843,17 +843,7 @@ int fastdec_decode(struct fastdec *fd, rpol_input *in, const char *json,
   char buf[4];
   int code, sub, i, rc;
 
-  rt_arena_reset(&in->store);
-  in->id = NULL;
-  in->ok = 0;
-  in->dirty = 0;
-  in->sub = -1;
-  in->country[0] = '\0';
-  in->errmsg[0] = '\0';
-  if (len > 0 && json[len - 1] == '\n')
-    len--;
-  if (len > 0 && json[len - 1] == '\r')
-    len--;
+  len = rt_input_begin(in, json, len);
   if (len > RT_MAX_LINE)
     return 0;
 

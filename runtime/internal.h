@@ -233,6 +233,8 @@ void wb_puts(struct wbuf *w, const char *s);
 void wb_json_str(struct wbuf *w, const char *s, size_t n);
 size_t wb_finish(struct wbuf *w);
 
+size_t rt_input_begin(struct rpol_input *in, const char *json, size_t len);
+
 /* JSON text helpers shared by the decoders and the encoder (decode.c). */
 int rt_hex4(const char *s, size_t n, size_t i, unsigned *out);
 size_t rt_utf8_len(const unsigned char *s, size_t n);
