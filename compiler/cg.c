@@ -756,43 +756,45 @@ static void known_restore(struct cg *g, const struct ksave *k)
   }
 }
 
-/* acc = acc met with what is known now (acc NULL: a copy of it). */
-static struct ksave *known_meet(struct cg *g, struct ksave *acc)
+/* Keeps in (known, fval, fpres) only what the other state agrees on:
+ * what is known on both of two paths is known where they meet. */
+static void known_meet_into(const struct cg *g, char *known,
+                            struct val *fval, LLVMValueRef *fpres,
+                            const char *oknown, const struct val *ofval,
+                            LLVMValueRef const *ofpres)
 {
   int i;
 
+  for (i = 0; i < g->nknown; i++)
+    if (known[i] != oknown[i])
+      known[i] = KN_MAYBE;
+  for (i = 0; i < g->nfcache; i++) {
+    if (fval[i].a != ofval[i].a || fval[i].b != ofval[i].b)
+      fval[i].a = fval[i].b = NULL;
+    if (fpres[i] != ofpres[i])
+      fpres[i] = NULL;
+  }
+}
+
+/* acc = acc met with what is known now (acc NULL: a copy of it). */
+static struct ksave *known_meet(struct cg *g, struct ksave *acc)
+{
   if (!acc)
     return known_save(g);
-  for (i = 0; i < g->nknown; i++)
-    if (acc->known[i] != g->known[i])
-      acc->known[i] = KN_MAYBE;
-  for (i = 0; i < g->nfcache; i++) {
-    if (acc->fval[i].a != g->fval[i].a || acc->fval[i].b != g->fval[i].b)
-      acc->fval[i].a = acc->fval[i].b = NULL;
-    if (acc->fpres[i] != g->fpres[i])
-      acc->fpres[i] = NULL;
-  }
+  known_meet_into(g, acc->known, acc->fval, acc->fpres, g->known, g->fval,
+                  g->fpres);
   return acc;
 }
 
 /* After code that may or may not have run, from state k before it. */
 static void known_join(struct cg *g, const struct ksave *k)
 {
-  int i;
-
   if (!k) {
     known_forget(g);
     return;
   }
-  for (i = 0; i < g->nknown; i++)
-    if (k->known[i] != g->known[i])
-      g->known[i] = KN_MAYBE;
-  for (i = 0; i < g->nfcache; i++) {
-    if (k->fval[i].a != g->fval[i].a || k->fval[i].b != g->fval[i].b)
-      g->fval[i].a = g->fval[i].b = NULL;
-    if (k->fpres[i] != g->fpres[i])
-      g->fpres[i] = NULL;
-  }
+  known_meet_into(g, g->known, g->fval, g->fpres, k->known, k->fval,
+                  k->fpres);
 }
 
 static LLVMValueRef new_internal(struct cg *g, const char *name,

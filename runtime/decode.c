@@ -545,15 +545,7 @@ static int dec_set(struct dctx *c, const char *where,
     memset(&es, 0, sizeof es);
     if (dec_scalar(c, ewhere, ek, f->enm, e, &es))
       return -1;
-    if (ek == RPOL_K_STRING) {
-      struct rpol_str s = {es.p, es.n};
-      memcpy(arr + i * sz, &s, sz);
-    } else if (ek == RPOL_K_MONEY) {
-      struct rpol_money mo = {es.v, es.cur, 0};
-      memcpy(arr + i * sz, &mo, sz);
-    } else {
-      memcpy(arr + i * sz, &es.v, sz);
-    }
+    rt_set_elem_put(arr, i, sz, ek, &es);
   }
   out->p = arr;
   out->n = decode_sort_dedupe(ek, arr, (int64_t)n);
@@ -948,6 +940,22 @@ size_t rt_input_begin(struct rpol_input *in, const char *json, size_t len)
   if (len > 0 && json[len - 1] == '\r')
     len--;
   return len;
+}
+
+/* Stores a decoded scalar as element k of a set array of sz-byte
+ * elements of kind ek (struct rpol_str, struct rpol_money or int64_t). */
+void rt_set_elem_put(unsigned char *arr, size_t k, size_t sz, int ek,
+                     const struct rpol_slot *es)
+{
+  if (ek == RPOL_K_STRING) {
+    struct rpol_str st = {es->p, es->n};
+    memcpy(arr + k * sz, &st, sz);
+  } else if (ek == RPOL_K_MONEY) {
+    struct rpol_money mo = {es->v, es->cur, 0};
+    memcpy(arr + k * sz, &mo, sz);
+  } else {
+    memcpy(arr + k * sz, &es->v, sz);
+  }
 }
 
 /* ---- inputs ---------------------------------------------------------------------- */

@@ -781,15 +781,7 @@ static int fv_set(struct fv *c, const struct rt_field *f,
     memset(&es, 0, sizeof es);
     if (fv_scalar(c, ek, f->enm, type, t, n, &es))
       return -1;
-    if (ek == RPOL_K_STRING) {
-      struct rpol_str st = {es.p, es.n};
-      memcpy(arr + k * sz, &st, sz);
-    } else if (ek == RPOL_K_MONEY) {
-      struct rpol_money mo = {es.v, es.cur, 0};
-      memcpy(arr + k * sz, &mo, sz);
-    } else {
-      memcpy(arr + k * sz, &es.v, sz);
-    }
+    rt_set_elem_put(arr, k, sz, ek, &es);
     k++;
   }
   if (k != tk->nelem)

@@ -234,6 +234,8 @@ void wb_json_str(struct wbuf *w, const char *s, size_t n);
 size_t wb_finish(struct wbuf *w);
 
 size_t rt_input_begin(struct rpol_input *in, const char *json, size_t len);
+void rt_set_elem_put(unsigned char *arr, size_t k, size_t sz, int ek,
+                     const struct rpol_slot *es);
 
 /* JSON text helpers shared by the decoders and the encoder (decode.c). */
 int rt_hex4(const char *s, size_t n, size_t i, unsigned *out);
