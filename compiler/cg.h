@@ -17,7 +17,8 @@
 #include <llvm-c/TargetMachine.h>
 #include "layout.h"
 
-/* Builds, verifies and optimises ("default<O2>") the bundle module in
+/* Builds, verifies and optimises (new pass manager, a pipeline tailored to
+ * rpol's code: cg.c, CG_PASSES) the bundle module in
  * `ctx` for the default target (PIC, generic CPU).  Returns the module
  * (owned by the caller: dispose it, or hand it to the JIT), or NULL with
  * *err set to malloc'd text (free with free()): an internal compiler
