@@ -1091,7 +1091,6 @@ rpol_status rpol_decide(const rpol_policy *p, rpol_input *in,
                         rpol_decision *d)
 {
   struct rpol_result *r;
-  int i;
 
   if (!p || !in || !d || in->pol != p || d->pol != p)
     return RPOL_EMISUSE;
@@ -1103,8 +1102,9 @@ rpol_status rpol_decide(const rpol_policy *p, rpol_input *in,
   r->reason = -1;
   r->scratch_used = 0;
   memset(r->out, 0, sizeof *r->out * (size_t)p->max_outputs);
-  for (i = 0; i < p->max_outputs; i++)
-    r->trace[i] = -1;
+  /* Every trace entry -1: all bits set, one memset instead of a loop
+   * (the loop cost as much as a fifth of a decision). */
+  memset(r->trace, 0xff, sizeof *r->trace * (size_t)p->max_outputs);
   d->done = 1;
   d->bad_input = 0;
   d->sub = in->sub;
