@@ -522,6 +522,47 @@ static void load_layout(const char *path, struct session *s,
   assert_non_null(*md);
 }
 
+/* A decide block big enough that the module is optimised with the
+ * pipeline for big functions (cg.c, CG_PASSES_BIG): first match among
+ * 1,000 cases, a let that may fail read in some of them, and the
+ * otherwise; the compiled code must agree with the interpreter. */
+static void test_big_block(void **state)
+{
+  size_t cap = 1000 * 160 + 1024;
+  char *src = malloc(cap), *p;
+  struct line_case lines[] = {
+    {LINE(DE, EUR, "\"price\":\"7\",\"quantity\":3", TODAY),
+     "\"reason\":\"q3\""},
+    {LINE(DE, EUR, "\"price\":\"7\",\"quantity\":997", TODAY),
+     "\"reason\":\"q997\""},
+    {LINE(DE, EUR, "\"price\":\"2\",\"quantity\":500", TODAY),
+     "\"verdict\":\"allow\""},
+    {LINE(DE, EUR, "\"price\":\"7\",\"quantity\":5000", TODAY),
+     "\"verdict\":\"allow\""},
+    {LINE(DE, EUR, "\"price\":\"92233720368547758\",\"quantity\":901",
+          TODAY), "\"code\":\"overflow\""},
+    {NULL, NULL}
+  };
+  int k;
+
+  (void)state;
+  assert_non_null(src);
+  p = src + sprintf(src, "policy \"big\" version \"1\"\n"
+                         "let total: money = item.price * item.quantity\n"
+                         "let many = item.quantity > 2\n"
+                         "decide eligible {\n");
+  for (k = 0; k < 999; k++)
+    p += sprintf(p, "  when item.quantity == %d and many and %s => "
+                    "deny \"q%d\"\n", k,
+                 k % 2 ? "total > 5 EUR" : "item.price >= 3", k);
+  sprintf(p, "  otherwise => allow\n"
+             "}\n"
+             "decide refund_method = original_payment\n"
+             "decide shipping_payer = customer\n");
+  check_policy("big.rpol", src, lines);
+  free(src);
+}
+
 static void test_aot_so(void **state)
 {
   struct session s;
@@ -885,6 +926,7 @@ int main(void)
     cmocka_unit_test(test_errors),
     cmocka_unit_test(test_types_externs),
     cmocka_unit_test(test_let_chain),
+    cmocka_unit_test(test_big_block),
     cmocka_unit_test(test_bundle),
     cmocka_unit_test(test_bundle_shared_module),
     cmocka_unit_test(test_jit_direct),
