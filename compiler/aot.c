@@ -4,10 +4,13 @@
  * position-independent code, since a built .so may run on another machine.
  * A shared object is made by writing a temporary .o and linking it with
  * the system C compiler (no shell: posix_spawnp with an argument vector);
- * what the linker prints is kept and returned in the error text.
+ * what the linker prints is kept and returned in the error text.  A big
+ * module (thousands of cases) is compiled as two objects on two threads,
+ * each in its own LLVM context (split_module, emit_split).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +19,8 @@
 #include <unistd.h>
 
 #include <llvm-c/Analysis.h>
+#include <llvm-c/BitReader.h>
+#include <llvm-c/BitWriter.h>
 
 #include "aot.h"
 #include "cg.h"
@@ -72,11 +77,12 @@ static char *read_log(int fd, size_t max)
   return buf;
 }
 
-/* cc -shared -o out obj.  Returns 0 or -1 with *err. */
-static int link_shared(const char *obj, const char *out, char **err)
+/* cc -shared -o out obj...  Returns 0 or -1 with *err. */
+static int link_shared(char *const *objs, int nobjs, const char *out,
+                       char **err)
 {
   const char *cc = getenv("CC");
-  char *argv[6];
+  char *argv[8];
   char *log_path;
   int log_fd, rc, status = 0;
   posix_spawn_file_actions_t fa;
@@ -94,8 +100,9 @@ static int link_shared(const char *obj, const char *out, char **err)
   argv[1] = (char *)"-shared";
   argv[2] = (char *)"-o";
   argv[3] = (char *)out;
-  argv[4] = (char *)obj;
-  argv[5] = NULL;
+  argv[4] = objs[0];
+  argv[5] = nobjs > 1 ? objs[1] : NULL;
+  argv[6] = NULL;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_adddup2(&fa, log_fd, 1);
   posix_spawn_file_actions_adddup2(&fa, log_fd, 2);
@@ -136,6 +143,236 @@ static int emit_file(LLVMTargetMachineRef tm, LLVMModuleRef mod,
   if (msg)
     LLVMDisposeMessage(msg);
   return 0;
+}
+
+/* ---- code generation on two threads ----------------------------------- */
+
+/* A module whose functions hold more than this many instructions is
+ * compiled to machine code as two objects side by side (a policy of
+ * thousands of cases: instruction selection and register allocation are
+ * most of its build).  Below it one object is faster. */
+#define AOT_SPLIT_MIN 60000
+
+static long fn_size(LLVMValueRef fn)
+{
+  LLVMBasicBlockRef bb;
+  LLVMValueRef in;
+  long n = 0;
+
+  for (bb = LLVMGetFirstBasicBlock(fn); bb; bb = LLVMGetNextBasicBlock(bb))
+    for (in = LLVMGetFirstInstruction(bb); in;
+         in = LLVMGetNextInstruction(in))
+      n++;
+  return n;
+}
+
+struct half {
+  LLVMMemoryBufferRef bc;    /* the whole module, shared read-only */
+  const char *obj;           /* where this half's object goes */
+  int part;                  /* 0 keeps the globals */
+  char *err;
+  int rc;
+};
+
+/* Which of the two objects compiles a function: a string attribute set
+ * by split_module, which the bitcode carries to both threads. */
+static const char PART_ATTR[] = "rpol-part";
+
+static int part_of(LLVMValueRef fn)
+{
+  LLVMAttributeRef a = LLVMGetStringAttributeAtIndex(
+      fn, LLVMAttributeFunctionIndex, PART_ATTR, sizeof PART_ATTR - 1);
+  unsigned n = 0;
+  const char *v;
+
+  if (!a)
+    return 0;
+  v = LLVMGetStringAttributeValue(a, &n);
+  return n == 1 && v[0] == '1';
+}
+
+/* Makes v a declaration of the same name and type in its module. */
+static void to_declaration(LLVMModuleRef mod, LLVMValueRef v, int is_fn)
+{
+  size_t n = 0;
+  const char *name = LLVMGetValueName2(v, &n);
+  char *keep = strndup(name, n);
+  LLVMValueRef d;
+
+  if (!keep)
+    return;
+  if (is_fn) {
+    d = LLVMAddFunction(mod, "", LLVMGlobalGetValueType(v));
+  } else {
+    d = LLVMAddGlobal(mod, LLVMGlobalGetValueType(v), "");
+    if (LLVMIsGlobalConstant(v))
+      LLVMSetGlobalConstant(d, 1);
+  }
+  /* The visibility the definition has: a hidden reference to the
+   * exported descriptor would hide it in the linked object. */
+  LLVMSetLinkage(d, LLVMExternalLinkage);
+  LLVMSetVisibility(d, LLVMGetVisibility(v));
+  LLVMReplaceAllUsesWith(v, d);
+  if (is_fn)
+    LLVMDeleteFunction(v);
+  else
+    LLVMDeleteGlobal(v);
+  LLVMSetValueName2(d, keep, n);
+  free(keep);
+}
+
+static void *emit_half(void *arg)
+{
+  struct half *h = arg;
+  LLVMContextRef ctx = LLVMContextCreate();
+  LLVMModuleRef mod = NULL;
+  LLVMTargetMachineRef tm = NULL;
+  LLVMValueRef v, next;
+
+  h->rc = -1;
+  if (LLVMParseBitcodeInContext2(ctx, h->bc, &mod)) {
+    h->err = strdup("internal compiler error: the module's bitcode does "
+                    "not read back");
+    goto out;
+  }
+  for (v = LLVMGetFirstFunction(mod); v; v = next) {
+    next = LLVMGetNextFunction(v);
+    if (!LLVMIsDeclaration(v) && part_of(v) != h->part)
+      to_declaration(mod, v, 1);
+  }
+  if (h->part != 0)
+    for (v = LLVMGetFirstGlobal(mod); v; v = next) {
+      next = LLVMGetNextGlobal(v);
+      if (!LLVMIsDeclaration(v))
+        to_declaration(mod, v, 0);
+    }
+  tm = cg_target_machine(0, &h->err);
+  if (tm)
+    h->rc = emit_file(tm, mod, h->obj, LLVMObjectFile, &h->err);
+out:
+  if (tm)
+    LLVMDisposeTargetMachine(tm);
+  if (mod)
+    LLVMDisposeModule(mod);
+  LLVMContextDispose(ctx);
+  return NULL;
+}
+
+/* Whether mod is worth two objects; if so, marks each defined function
+ * with the part that compiles it (largest first, to the lighter part),
+ * and gives every internal symbol external linkage with hidden visibility
+ * and a name, so the two objects link to each other and export nothing
+ * more than one would. */
+static int split_module(LLVMModuleRef mod)
+{
+  LLVMValueRef fn, gv;
+  long total = 0, load[2] = {0, 0}, n;
+  int nfn = 0, i, j, anon = 0;
+  struct { LLVMValueRef fn; long n; } *fns, t;
+
+  for (fn = LLVMGetFirstFunction(mod); fn; fn = LLVMGetNextFunction(fn))
+    if (!LLVMIsDeclaration(fn)) {
+      nfn++;
+      total += fn_size(fn);
+    }
+  if (total < AOT_SPLIT_MIN || nfn < 2)
+    return 0;
+  fns = calloc((size_t)nfn, sizeof *fns);
+  if (!fns)
+    return 0;
+  for (i = 0, fn = LLVMGetFirstFunction(mod); fn;
+       fn = LLVMGetNextFunction(fn))
+    if (!LLVMIsDeclaration(fn)) {
+      fns[i].fn = fn;
+      fns[i++].n = fn_size(fn);
+    }
+  for (i = 1; i < nfn; i++)              /* few functions: insertion sort */
+    for (j = i; j > 0 && fns[j - 1].n < fns[j].n; j--) {
+      t = fns[j];
+      fns[j] = fns[j - 1];
+      fns[j - 1] = t;
+    }
+  for (i = 0; i < nfn; i++) {
+    int p = load[1] < load[0];
+
+    load[p] += fns[i].n;
+    if (p)
+      LLVMAddAttributeAtIndex(fns[i].fn, LLVMAttributeFunctionIndex,
+                              LLVMCreateStringAttribute(
+                                  LLVMGetModuleContext(mod), PART_ATTR,
+                                  sizeof PART_ATTR - 1, "1", 1));
+  }
+  free(fns);
+  n = load[0] < load[1] ? load[0] : load[1];
+  if (n * 5 < total) {                   /* one function is most of it */
+    for (fn = LLVMGetFirstFunction(mod); fn; fn = LLVMGetNextFunction(fn))
+      LLVMRemoveStringAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
+                                       PART_ATTR, sizeof PART_ATTR - 1);
+    return 0;
+  }
+  for (fn = LLVMGetFirstFunction(mod); fn; fn = LLVMGetNextFunction(fn))
+    if (!LLVMIsDeclaration(fn) &&
+        (LLVMGetLinkage(fn) == LLVMInternalLinkage ||
+         LLVMGetLinkage(fn) == LLVMPrivateLinkage)) {
+      LLVMSetLinkage(fn, LLVMExternalLinkage);
+      LLVMSetVisibility(fn, LLVMHiddenVisibility);
+    }
+  for (gv = LLVMGetFirstGlobal(mod); gv; gv = LLVMGetNextGlobal(gv)) {
+    size_t len = 0;
+
+    if (LLVMIsDeclaration(gv))
+      continue;
+    LLVMGetValueName2(gv, &len);
+    if (len == 0) {
+      char name[32];
+
+      snprintf(name, sizeof name, "rpol.anon.%d", anon++);
+      LLVMSetValueName2(gv, name, strlen(name));
+    }
+    if (LLVMGetLinkage(gv) == LLVMInternalLinkage ||
+        LLVMGetLinkage(gv) == LLVMPrivateLinkage) {
+      LLVMSetLinkage(gv, LLVMExternalLinkage);
+      LLVMSetVisibility(gv, LLVMHiddenVisibility);
+      LLVMSetUnnamedAddr(gv, 0);
+    }
+  }
+  return 1;
+}
+
+/* Writes mod as two objects, compiled at the same time. */
+static int emit_split(LLVMModuleRef mod, char *const *objs, char **err)
+{
+  struct half h[2];
+  pthread_t th;
+  int i, started;
+
+  memset(h, 0, sizeof h);
+  h[0].bc = LLVMWriteBitcodeToMemoryBuffer(mod);
+  if (!h[0].bc) {
+    *err = strdup("internal compiler error: cannot write the module's "
+                  "bitcode");
+    return -1;
+  }
+  for (i = 0; i < 2; i++) {
+    h[i].bc = h[0].bc;
+    h[i].obj = objs[i];
+    h[i].part = i;
+  }
+  started = pthread_create(&th, NULL, emit_half, &h[1]) == 0;
+  emit_half(&h[0]);
+  if (started)
+    pthread_join(th, NULL);
+  else
+    emit_half(&h[1]);
+  LLVMDisposeMemoryBuffer(h[0].bc);
+  for (i = 0; i < 2; i++)
+    if (h[i].rc != 0 && !*err) {
+      *err = h[i].err;
+      h[i].err = NULL;
+    }
+  free(h[0].err);
+  free(h[1].err);
+  return h[0].rc == 0 && h[1].rc == 0 ? 0 : -1;
 }
 
 int aot_build(const struct layout *L, const char *metadata, size_t len,
@@ -180,20 +417,29 @@ int aot_build(const struct layout *L, const char *metadata, size_t len,
     rc = emit_file(tm, mod, out_path, LLVMObjectFile, err);
     break;
   case AOT_SO: {
-    int fd;
-    char *obj = temp_file(".o", &fd);
+    int fd, i, nobj = split_module(mod) ? 2 : 1;
+    char *objs[2] = {NULL, NULL};
 
-    if (!obj) {
+    for (i = 0; i < nobj; i++) {
+      objs[i] = temp_file(".o", &fd);
+      if (!objs[i])
+        break;
+      close(fd);
+    }
+    if (i < nobj) {
       *err = fmt_err("cannot create a temporary file: %s%s",
                      strerror(errno), NULL);
-      break;
+    } else {
+      rc = nobj == 2 ? emit_split(mod, objs, err)
+                     : emit_file(tm, mod, objs[0], LLVMObjectFile, err);
+      if (rc == 0)
+        rc = link_shared(objs, nobj, out_path, err);
     }
-    close(fd);
-    rc = emit_file(tm, mod, obj, LLVMObjectFile, err);
-    if (rc == 0)
-      rc = link_shared(obj, out_path, err);
-    unlink(obj);
-    free(obj);
+    for (i = 0; i < nobj; i++)
+      if (objs[i]) {
+        unlink(objs[i]);
+        free(objs[i]);
+      }
     break;
   }
   default:
