@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
+#include <time.h>
 
 #include <llvm-c/Analysis.h>
 #include <llvm-c/BitReader.h>
@@ -3555,10 +3556,20 @@ static int has_big_function(LLVMModuleRef mod)
   return 0;
 }
 
-LLVMModuleRef cg_bundle_for(LLVMContextRef ctx, const struct layout *L,
-                            const char *metadata, size_t metadata_len,
-                            LLVMTargetMachineRef tm, char **err)
+static double cg_now_ms(void)
 {
+  struct timespec ts;
+
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+LLVMModuleRef cg_bundle_timed(LLVMContextRef ctx, const struct layout *L,
+                              const char *metadata, size_t metadata_len,
+                              LLVMTargetMachineRef tm, struct cg_times *t,
+                              char **err)
+{
+  double t0 = cg_now_ms(), t1, t2;
   struct cg g;
   LLVMTargetMachineRef own_tm = NULL;
   LLVMTargetDataRef td;
@@ -3617,6 +3628,7 @@ LLVMModuleRef cg_bundle_for(LLVMContextRef ctx, const struct layout *L,
     if (!g.err && evals)
       gen_artifact(&g, evals, L->nprogs, metadata, metadata_len);
   }
+  t1 = cg_now_ms();
   if (!g.err && LLVMVerifyModule(g.mod, LLVMReturnStatusAction, &msg)) {
     char *s = dup_llvm_message("internal compiler error: invalid IR: ",
                                msg);
@@ -3628,6 +3640,7 @@ LLVMModuleRef cg_bundle_for(LLVMContextRef ctx, const struct layout *L,
   }
   if (!g.err)
     drop_unused(g.mod);
+  t2 = cg_now_ms();
   if (!g.err) {
     LLVMPassBuilderOptionsRef opts = LLVMCreatePassBuilderOptions();
     LLVMErrorRef e = LLVMRunPasses(g.mod, has_big_function(g.mod)
@@ -3641,6 +3654,11 @@ LLVMModuleRef cg_bundle_for(LLVMContextRef ctx, const struct layout *L,
       ice(&g, "optimiser: %s", m);
       LLVMDisposeErrorMessage(m);
     }
+  }
+  if (t) {
+    t->ir_ms = t1 - t0;
+    t->verify_ms = t2 - t1;
+    t->passes_ms = cg_now_ms() - t2;
   }
   if (!g.err && dc.first)
     ice(&g, "LLVM: %s", dc.first);
@@ -3666,6 +3684,13 @@ LLVMModuleRef cg_bundle_for(LLVMContextRef ctx, const struct layout *L,
     return NULL;
   }
   return g.mod;
+}
+
+LLVMModuleRef cg_bundle_for(LLVMContextRef ctx, const struct layout *L,
+                            const char *metadata, size_t metadata_len,
+                            LLVMTargetMachineRef tm, char **err)
+{
+  return cg_bundle_timed(ctx, L, metadata, metadata_len, tm, NULL, err);
 }
 
 LLVMModuleRef cg_bundle(LLVMContextRef ctx, const struct layout *L,

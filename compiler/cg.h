@@ -35,6 +35,20 @@ LLVMModuleRef cg_bundle_for(LLVMContextRef ctx, const struct layout *L,
                             const char *metadata, size_t metadata_len,
                             LLVMTargetMachineRef tm, char **err);
 
+/* Where cg_bundle_timed's time went, in milliseconds of the calling
+ * thread's CPU time (robust to other processes' load):
+ * generating the IR (value.bc's link included), verifying it (and
+ * dropping value.bc's unused helpers), and LLVM's passes. */
+struct cg_times {
+  double ir_ms, verify_ms, passes_ms;
+};
+
+/* As cg_bundle_for, and fills *t (when not NULL). */
+LLVMModuleRef cg_bundle_timed(LLVMContextRef ctx, const struct layout *L,
+                              const char *metadata, size_t metadata_len,
+                              LLVMTargetMachineRef tm, struct cg_times *t,
+                              char **err);
+
 /* Initialises the native target and asm printer once per process
  * (thread-safe).  Returns 0, or -1 when the host has no LLVM target. */
 int cg_init_native(void);
