@@ -59,7 +59,8 @@ LIB_SRCS := $(wildcard compiler/*.c) $(wildcard runtime/*.c)
 CLI_SRCS := compiler/rpolc.c $(wildcard compiler/cmd_*.c)
 LIB_SRCS := $(filter-out $(CLI_SRCS),$(LIB_SRCS))
 CLI_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(CLI_SRCS))
-GEN_SRCS := $(GEN)/lexer.c $(GEN)/parser.c $(GEN)/prelude.c $(GEN)/value_bc.c
+GEN_SRCS := $(GEN)/lexer.c $(GEN)/parser.c $(GEN)/prelude.c $(GEN)/value_bc.c \
+            $(GEN)/build_id.c
 LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS)) \
             $(patsubst $(GEN)/%.c,$(BUILD)/obj/gen/%.o,$(GEN_SRCS))
 
@@ -103,6 +104,16 @@ $(BUILD)/value.bc: runtime/value.c runtime/value.h runtime/rpol_abi.h | $(GEN)
 $(GEN)/value_bc.c: $(BUILD)/value.bc
 	@{ echo '#include <stddef.h>'; echo 'const unsigned char rpol_value_bc[] = {'; xxd -i < $<; \
 	  echo '};'; echo 'const size_t rpol_value_bc_len = sizeof rpol_value_bc;'; } > $@.tmp && mv $@.tmp $@
+
+# The compiler's build identity: a hash of everything that makes the code
+# it generates (its sources, the grammar, the prelude, value.bc), so that
+# the JIT's code cache (compiler/jit_cache.c) never reuses an object that
+# another build compiled.
+BUILD_ID_SRCS := $(sort $(wildcard compiler/*.c compiler/*.h runtime/*.c runtime/*.h \
+                 grammar/*)) $(STDLIB)
+$(GEN)/build_id.c: $(BUILD_ID_SRCS) $(BUILD)/value.bc Makefile | $(GEN)
+	@{ printf 'const char rpol_build_id[] = "'; cat $(BUILD_ID_SRCS) $(BUILD)/value.bc Makefile | \
+	  sha256sum | cut -c1-64 | tr -d '\n'; echo '";'; } > $@.tmp && mv $@.tmp $@
 
 $(GEN):
 	@mkdir -p $@

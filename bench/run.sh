@@ -118,7 +118,7 @@ printf '%7s %12s %12s %12s %14s %12s\n' cases "JIT ms" "AOT build s" \
 for n in $SCALE; do
   python3 bench/gen_scaling.py "$n" > "$B/scale-$n.rpol"
   jit=$(timeout 600 "$R" bench "$B/scale-$n.rpol" "$B/inputs.jsonl" \
-        --repeat 1 2>&1)
+        --repeat 1 --no-cache 2>&1)
   jms=$(printf '%s\n' "$jit" | sed -n 's/^load: \([0-9.]*\) ms.*/\1/p')
   rss=$(printf '%s\n' "$jit" | sed -n 's/.*resident memory +\([0-9-]*\) KiB/\1/p')
   t=$( { time timeout 600 "$R" build "$B/scale-$n.rpol" \

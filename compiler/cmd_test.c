@@ -10,13 +10,19 @@
 #include "jit.h"
 #include "testrun.h"
 
+/* The JIT's code cache for this run (cmd_cache_dir, or NULL with
+ * --no-cache).  A file-scope variable because the runner's build hook
+ * takes no context; rpolc test is one thread. */
+static char *cache_dir;
+
 static int build_jit(struct layout *L, const struct rpol_artifact **art,
                      void (**release)(void *), void **ud)
 {
   size_t len = 0;
   const char *meta = layout_metadata(L, &len);
   char *err = NULL;
-  if (jit_compile(L, meta, len, art, release, ud, &err) != 0) {
+  if (jit_compile_timed(L, meta, len, cache_dir, NULL, art, release, ud,
+                        &err) != 0) {
     diag_error_nospan(&L->s->diags, "code generation failed: %s",
                       err ? err : "unknown error");
     free(err);
@@ -29,7 +35,7 @@ int cmd_test(int argc, char **argv)
 {
   struct testrun_opts o = {build_jit, TESTRUN_COVERAGE_NONE, NULL, stderr};
   const char **paths = calloc(argc, sizeof *paths);
-  int npaths = 0;
+  int npaths = 0, no_cache = 0;
   if (!paths)
     return 2;
   for (int i = 1; i < argc; i++) {
@@ -40,6 +46,8 @@ int cmd_test(int argc, char **argv)
       o.coverage = TESTRUN_COVERAGE_JSON;
     else if (strcmp(a, "--interp") == 0)
       o.build = NULL;
+    else if (strcmp(a, "--no-cache") == 0)
+      no_cache = 1;
     else if (strcmp(a, "--extern-lib") == 0 && i + 1 < argc)
       o.extern_lib = argv[++i];
     else if (strncmp(a, "--extern-lib=", 13) == 0)
@@ -59,9 +67,13 @@ int cmd_test(int argc, char **argv)
       free(paths);
       return 2;
     }
+  if (o.build && !no_cache)
+    cache_dir = cmd_cache_dir();
   struct session s;
   session_init(&s);
   int rc = testrun_files(&s, paths, npaths, &o, stdout);
+  free(cache_dir);
+  cache_dir = NULL;
   if (fflush(stdout) != 0 || ferror(stdout)) {
     /* A report that did not reach its reader must not pass in CI. */
     fprintf(stderr, "rpolc test: error: writing the report failed: %s\n",

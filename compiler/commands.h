@@ -20,4 +20,9 @@ int cmd_usage_error(const char *cmd, const char *fmt, const char *arg);
  * else returns 0. */
 int cmd_reject_artifact(const char *cmd, const char *path);
 
+/* The directory of the JIT's code cache for rpolc: $RPOL_CACHE_DIR, else
+ * $XDG_CACHE_HOME/rpol, else $HOME/.cache/rpol (malloc'd), or NULL (no
+ * cache) when RPOL_CACHE_DIR is set but empty or nothing says where. */
+char *cmd_cache_dir(void);
+
 #endif

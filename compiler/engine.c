@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "driver.h"
 #include "engine.h"
@@ -114,11 +115,28 @@ static rpol_status build_interp(struct compiled *c, void **hosts)
   return RPOL_OK;
 }
 
+static double now_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 rpol_status engine_compile(rpol_runtime *rt, const char *path,
                            enum engine_kind kind, FILE *diags,
                            rpol_policy **out)
 {
+  return engine_compile_timed(rt, path, kind, diags, NULL, out);
+}
+
+rpol_status engine_compile_timed(rpol_runtime *rt, const char *path,
+                                 enum engine_kind kind, FILE *diags,
+                                 struct jit_times *times, rpol_policy **out)
+{
+  double t0 = now_ms();
   *out = NULL;
+  if (times)
+    memset(times, 0, sizeof *times);
   struct compiled *c = rt_alloc(rt, sizeof *c);
   if (!c) {
     rt_seterr(rt, "out of memory while compiling %s", path);
@@ -188,8 +206,10 @@ rpol_status engine_compile(rpol_runtime *rt, const char *path,
     c->art.eval = c->fns;
   } else {
     char *err = NULL;
-    if (jit_compile(&c->layout, meta, mlen, &art, &c->jit_release,
-                    &c->jit_ud, &err) != 0) {
+    if (times)
+      times->front_end_ms = now_ms() - t0;
+    if (jit_compile_timed(&c->layout, meta, mlen, rt_cache_dir(rt), times,
+                          &art, &c->jit_release, &c->jit_ud, &err) != 0) {
       rt_seterr(rt, "code generation failed: %s",
                        err ? err : "unknown error");
       if (diags)
@@ -235,6 +255,15 @@ rpol_status engine_open(rpol_runtime *rt, const char *path,
                         enum engine_kind kind, FILE *diags,
                         rpol_policy **out)
 {
+  return engine_open_timed(rt, path, kind, diags, NULL, out);
+}
+
+rpol_status engine_open_timed(rpol_runtime *rt, const char *path,
+                              enum engine_kind kind, FILE *diags,
+                              struct jit_times *times, rpol_policy **out)
+{
+  if (times)
+    memset(times, 0, sizeof *times);
   /* By content: `rpolc build -o policy` names no extension. */
   if (ends_with(path, ".so") || engine_is_artifact(path)) {
     rpol_status st = rpol_load(rt, path, out);
@@ -242,7 +271,7 @@ rpol_status engine_open(rpol_runtime *rt, const char *path,
       fprintf(diags, "rpolc: error: %s\n", rpol_errmsg(rt));
     return st;
   }
-  return engine_compile(rt, path, kind, diags, out);
+  return engine_compile_timed(rt, path, kind, diags, times, out);
 }
 
 int engine_bind_extern_lib(rpol_policy *p, const char *lib, FILE *warn,

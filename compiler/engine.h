@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include "rpol.h"
 
+struct jit_times;   /* jit.h */
+
 enum engine_kind { ENGINE_JIT, ENGINE_INTERP };
 
 /* Compiles `path` (a policy file or a bundle directory) into *out.
@@ -23,14 +25,25 @@ rpol_status engine_compile(rpol_runtime *rt, const char *path,
                            enum engine_kind kind, FILE *diags,
                            rpol_policy **out);
 
-/* Loads a .so, or compiles anything else with engine_compile. */
+/* As engine_compile; for the JIT, fills *times (when not NULL) with where
+ * the time went (zeros otherwise).  Each call has its own figures, so
+ * compiles on several threads do not mix them. */
+rpol_status engine_compile_timed(rpol_runtime *rt, const char *path,
+                                 enum engine_kind kind, FILE *diags,
+                                 struct jit_times *times, rpol_policy **out);
+
 /* Whether path is a regular file holding an ELF object (a built policy,
  * whatever its name); a pipe is never read. */
 int engine_is_artifact(const char *path);
 
+/* Loads a .so, or compiles anything else with engine_compile. */
 rpol_status engine_open(rpol_runtime *rt, const char *path,
                         enum engine_kind kind, FILE *diags,
                         rpol_policy **out);
+/* As engine_open, with engine_compile_timed's figures. */
+rpol_status engine_open_timed(rpol_runtime *rt, const char *path,
+                              enum engine_kind kind, FILE *diags,
+                              struct jit_times *times, rpol_policy **out);
 
 /* Binds every extern of p that `lib` (a shared object) defines, by symbol
  * name.  Names it lacks stay unbound (calls are unbound_extern); each is

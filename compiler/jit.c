@@ -1,23 +1,34 @@
 /* jit.c: in-memory compilation with ORC LLJIT (see jit.h).
  *
- * Each call builds its own ThreadSafeContext, module and LLJIT, so calls
+ * Each call builds its own LLVM context, module and LLJIT, so calls
  * never share LLVM state; the only process-wide step is target
  * initialisation (cg_init_native, run once).  The generated code may call
  * only memcmp/memcpy/memset from the host process: everything else it
  * needs is linked into the module (value.bc), and a generator with an
  * allow-list keeps it from binding anything more by accident.
+ *
+ * The module is compiled to an object file in memory by our own target
+ * machine (the host's CPU, PIC, the small code model: the code of a built
+ * .so, tuned for this machine) and the JIT only links that object.  So
+ * the object can come from, and go to, the code cache (jit_cache.h).
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <llvm-c/Error.h>
 #include <llvm-c/LLJIT.h>
 #include <llvm-c/Orc.h>
+#include <llvm-c/TargetMachine.h>
 
 #include "cg.h"
 #include "jit.h"
+#include "jit_cache.h"
+
+/* The metadata global's name in the module (cg.c, gen_artifact). */
+#define RPOL_METADATA_SYMBOL "rpol.metadata"
 
 /* Consumes e; returns malloc'd "prefix: message". */
 static char *error_text(const char *prefix, LLVMErrorRef e)
@@ -32,12 +43,76 @@ static char *error_text(const char *prefix, LLVMErrorRef e)
   return s;
 }
 
+/* Takes msg (LLVMDisposeMessage); returns malloc'd "prefix: msg". */
+static char *error_text_msg(const char *prefix, char *msg)
+{
+  size_t n = strlen(prefix) + (msg ? strlen(msg) : 0) + 3;
+  char *s = malloc(n);
+
+  if (s)
+    snprintf(s, n, "%s: %s", prefix, msg ? msg : "");
+  if (msg)
+    LLVMDisposeMessage(msg);
+  return s;
+}
+
+/* What a compiled policy keeps until it is released: the JIT (its code
+ * and data) and the metadata text its artifact points to. */
+struct jit_owned {
+  LLVMOrcLLJITRef jit;
+  char *metadata;
+};
+
 static void release_jit(void *ud)
 {
-  LLVMErrorRef e = LLVMOrcDisposeLLJIT(ud);
+  struct jit_owned *o = ud;
 
+  if (o->jit) {
+    LLVMErrorRef e = LLVMOrcDisposeLLJIT(o->jit);
+
+    if (e)
+      LLVMConsumeError(e);
+  }
+  free(o->metadata);
+  free(o);
+}
+
+/* The metadata is ~30 KB of JSON for the bench policy: as a constant
+ * string it goes through instruction selection and the object writer byte
+ * by byte (several ms).  The JIT's module declares it instead, and the JIT
+ * defines the symbol at a copy in the host's memory (define_metadata).
+ * A built .so still embeds it (cg's gen_artifact). */
+static void declare_metadata(LLVMModuleRef mod)
+{
+  LLVMValueRef old = LLVMGetNamedGlobal(mod, RPOL_METADATA_SYMBOL), decl;
+
+  if (!old)
+    return;
+  decl = LLVMAddGlobal(mod, LLVMGlobalGetValueType(old), "");
+  LLVMSetGlobalConstant(decl, 1);
+  LLVMSetLinkage(decl, LLVMExternalLinkage);
+  LLVMReplaceAllUsesWith(old, decl);
+  LLVMDeleteGlobal(old);
+  LLVMSetValueName2(decl, RPOL_METADATA_SYMBOL,
+                    strlen(RPOL_METADATA_SYMBOL));
+}
+
+static LLVMErrorRef define_metadata(LLVMOrcLLJITRef jit,
+                                    LLVMOrcJITDylibRef jd, const char *md)
+{
+  LLVMJITCSymbolMapPair sym;
+  LLVMOrcMaterializationUnitRef mu;
+  LLVMErrorRef e;
+
+  sym.Name = LLVMOrcLLJITMangleAndIntern(jit, RPOL_METADATA_SYMBOL);
+  sym.Sym.Address = (LLVMOrcJITTargetAddress)(uintptr_t)md;
+  sym.Sym.Flags.GenericFlags = LLVMJITSymbolGenericFlagsExported;
+  sym.Sym.Flags.TargetFlags = 0;
+  mu = LLVMOrcAbsoluteSymbols(&sym, 1);   /* takes the name */
+  e = LLVMOrcJITDylibDefine(jd, mu);
   if (e)
-    LLVMConsumeError(e);
+    LLVMOrcDisposeMaterializationUnit(mu);
+  return e;
 }
 
 /* Materialisation errors are also returned by the lookup that triggered
@@ -65,79 +140,186 @@ static int allow_host_symbol(void *ctx, LLVMOrcSymbolStringPoolEntryRef sym)
   return 0;
 }
 
+static double now_ms(void)
+{
+  struct timespec ts;
+
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 int jit_compile(const struct layout *L, const char *metadata, size_t len,
                 const struct rpol_artifact **art, void (**release)(void *),
                 void **release_ud, char **err)
 {
-  char prefix;
-  LLVMOrcThreadSafeContextRef tsc;
-  LLVMOrcThreadSafeModuleRef tsm;
-  LLVMOrcLLJITRef jit = NULL;
+  return jit_compile_timed(L, metadata, len, NULL, NULL, art, release,
+                           release_ud, err);
+}
+
+/* The bundle as an object file in memory (owned), compiled by tm; or NULL
+ * with *err. */
+static LLVMMemoryBufferRef compile_object(const struct layout *L,
+                                          const char *metadata, size_t len,
+                                          LLVMTargetMachineRef tm,
+                                          struct jit_times *times, char **err)
+{
+  struct cg_times ct = {0, 0, 0};
+  LLVMContextRef ctx = LLVMContextCreate();
+  LLVMModuleRef mod;
+  LLVMMemoryBufferRef obj = NULL;
+  char *msg = NULL;
+  double t0;
+
+  mod = cg_bundle_timed(ctx, L, metadata, len, tm, &ct, err);
+  times->ir_ms = ct.ir_ms;
+  times->verify_ms = ct.verify_ms;
+  times->passes_ms = ct.passes_ms;
+  if (mod) {
+    declare_metadata(mod);
+    t0 = now_ms();
+    if (LLVMTargetMachineEmitToMemoryBuffer(tm, mod, LLVMObjectFile, &msg,
+                                            &obj)) {
+      obj = NULL;
+      *err = error_text_msg("code generation failed", msg);
+      msg = NULL;
+    }
+    times->codegen_ms = now_ms() - t0;
+    if (msg)
+      LLVMDisposeMessage(msg);
+    LLVMDisposeModule(mod);
+  }
+  LLVMContextDispose(ctx);
+  return obj;
+}
+
+/* Links the object (consumed) into a new JIT of own's; returns the
+ * artifact's address, or 0 with *err. */
+static LLVMOrcJITTargetAddress link_object(struct jit_owned *own,
+                                           LLVMMemoryBufferRef obj,
+                                           char **err)
+{
   LLVMOrcDefinitionGeneratorRef gen = NULL;
   LLVMOrcJITDylibRef jd;
   LLVMOrcJITTargetAddress addr = 0;
-  LLVMTargetMachineRef tm;
-  LLVMModuleRef mod;
   LLVMErrorRef e;
+  char prefix;
+
+  /* The builder is consumed even on failure. */
+  e = LLVMOrcCreateLLJIT(&own->jit, LLVMOrcCreateLLJITBuilder());
+  if (e) {
+    own->jit = NULL;
+    LLVMDisposeMemoryBuffer(obj);
+    *err = error_text("cannot create the JIT", e);
+    return 0;
+  }
+  LLVMOrcExecutionSessionSetErrorReporter(
+      LLVMOrcLLJITGetExecutionSession(own->jit), quiet_reporter, NULL);
+  jd = LLVMOrcLLJITGetMainJITDylib(own->jit);
+  prefix = LLVMOrcLLJITGetGlobalPrefix(own->jit);
+  e = LLVMOrcCreateDynamicLibrarySearchGeneratorForProcess(
+      &gen, prefix, allow_host_symbol,
+      (void *)(uintptr_t)(unsigned char)prefix);
+  if (e) {
+    LLVMDisposeMemoryBuffer(obj);
+    *err = error_text("cannot search the host for memcmp", e);
+    return 0;
+  }
+  LLVMOrcJITDylibAddGenerator(jd, gen);   /* the dylib owns it now */
+  e = define_metadata(own->jit, jd, own->metadata);
+  if (e) {
+    LLVMDisposeMemoryBuffer(obj);
+    *err = error_text("cannot define the metadata", e);
+    return 0;
+  }
+  /* The JIT owns the buffer from here, whatever happens. */
+  e = LLVMOrcLLJITAddObjectFile(own->jit, jd, obj);
+  if (e) {
+    *err = error_text("the JIT refused the object", e);
+    return 0;
+  }
+  e = LLVMOrcLLJITLookup(own->jit, &addr, RPOL_ARTIFACT_SYMBOL);
+  if (e || !addr) {
+    *err = e ? error_text("JIT linking failed", e)
+             : strdup("JIT linking failed: no artifact symbol");
+    return 0;
+  }
+  return addr;
+}
+
+int jit_compile_timed(const struct layout *L, const char *metadata,
+                      size_t len, const char *cache_dir,
+                      struct jit_times *times,
+                      const struct rpol_artifact **art,
+                      void (**release)(void *), void **release_ud, char **err)
+{
+  struct jit_times scratch;
+  unsigned char key[JIT_CACHE_KEY_LEN];
+  LLVMMemoryBufferRef obj = NULL;
+  LLVMOrcJITTargetAddress addr;
+  LLVMTargetMachineRef tm;
+  struct jit_owned *own;
+  int keyed = 0;
+  double t0;
 
   *err = NULL;
   *art = NULL;
   *release = NULL;
   *release_ud = NULL;
+  if (!times)
+    times = &scratch;
+  times->ir_ms = times->verify_ms = times->passes_ms = 0;
+  times->codegen_ms = times->link_ms = times->cache_ms = 0;
+  times->cache = JIT_CACHE_OFF;
+  own = calloc(1, sizeof *own);
+  if (own)
+    own->metadata = malloc(len + 1);
+  if (!own || !own->metadata) {
+    free(own);
+    *err = strdup("out of memory");
+    return -1;
+  }
+  memcpy(own->metadata, metadata, len);
+  own->metadata[len] = 0;
+  /* The host's CPU, PIC and the small code model, as a built .so (ORC's
+   * own default for x86-64 is the large code model: slower to compile). */
   tm = cg_target_machine(1, err);
-  if (!tm)
+  if (!tm) {
+    release_jit(own);
     return -1;
-  tsc = LLVMOrcCreateNewThreadSafeContext();
-  mod = cg_bundle_for(LLVMOrcThreadSafeContextGetContext(tsc), L, metadata,
-                      len, tm, err);
+  }
+  if (cache_dir) {
+    t0 = now_ms();
+    keyed = jit_cache_key(tm, metadata, len, key) == 0;
+    if (keyed)
+      obj = jit_cache_load(cache_dir, key);
+    times->cache = !keyed ? JIT_CACHE_OFF : obj ? JIT_CACHE_HIT
+                                                : JIT_CACHE_MISS;
+    times->cache_ms += now_ms() - t0;
+  }
+  if (!obj) {
+    obj = compile_object(L, metadata, len, tm, times, err);
+    if (obj && keyed) {
+      t0 = now_ms();
+      if (jit_cache_store(cache_dir, key, LLVMGetBufferStart(obj),
+                          LLVMGetBufferSize(obj)) == 0)
+        times->cache = JIT_CACHE_STORED;
+      times->cache_ms += now_ms() - t0;
+    }
+  }
   LLVMDisposeTargetMachine(tm);
-  if (!mod) {
-    LLVMOrcDisposeThreadSafeContext(tsc);
+  if (!obj) {
+    release_jit(own);
     return -1;
   }
-  tsm = LLVMOrcCreateNewThreadSafeModule(mod, tsc);
-  /* The module keeps the context alive through the TSM. */
-  LLVMOrcDisposeThreadSafeContext(tsc);
-
-  /* The builder is consumed even on failure. */
-  e = LLVMOrcCreateLLJIT(&jit, LLVMOrcCreateLLJITBuilder());
-  if (e) {
-    LLVMOrcDisposeThreadSafeModule(tsm);
-    *err = error_text("cannot create the JIT", e);
-    return -1;
-  }
-  LLVMOrcExecutionSessionSetErrorReporter(LLVMOrcLLJITGetExecutionSession(jit),
-                                          quiet_reporter, NULL);
-  jd = LLVMOrcLLJITGetMainJITDylib(jit);
-  prefix = LLVMOrcLLJITGetGlobalPrefix(jit);
-  e = LLVMOrcCreateDynamicLibrarySearchGeneratorForProcess(
-      &gen, prefix, allow_host_symbol,
-      (void *)(uintptr_t)(unsigned char)prefix);
-  if (e) {
-    LLVMOrcDisposeThreadSafeModule(tsm);
-    release_jit(jit);
-    *err = error_text("cannot search the host for memcmp", e);
-    return -1;
-  }
-  LLVMOrcJITDylibAddGenerator(jd, gen);   /* the dylib owns it now */
-
-  e = LLVMOrcLLJITAddLLVMIRModule(jit, jd, tsm);
-  if (e) {
-    /* Not added: the module is still ours to dispose. */
-    LLVMOrcDisposeThreadSafeModule(tsm);
-    release_jit(jit);
-    *err = error_text("the JIT refused the module", e);
-    return -1;
-  }
-  e = LLVMOrcLLJITLookup(jit, &addr, RPOL_ARTIFACT_SYMBOL);
-  if (e || !addr) {
-    *err = e ? error_text("JIT compilation failed", e)
-             : strdup("JIT compilation failed: no artifact symbol");
-    release_jit(jit);
+  t0 = now_ms();
+  addr = link_object(own, obj, err);
+  times->link_ms = now_ms() - t0;
+  if (!addr) {
+    release_jit(own);
     return -1;
   }
   *art = (const struct rpol_artifact *)(uintptr_t)addr;
   *release = release_jit;
-  *release_ud = jit;
+  *release_ud = own;
   return 0;
 }

@@ -23,4 +23,38 @@ int jit_compile(const struct layout *L, const char *metadata, size_t len,
                 const struct rpol_artifact **art, void (**release)(void *),
                 void **release_ud, char **err);
 
+/* What the code cache did for a compile (jit_cache.h). */
+enum jit_cache_use {
+  JIT_CACHE_OFF,      /* no cache directory (or no key) */
+  JIT_CACHE_HIT,      /* the object came from the cache */
+  JIT_CACHE_MISS,     /* compiled; storing it failed */
+  JIT_CACHE_STORED    /* compiled and stored */
+};
+
+/* Where a compile's time went, in milliseconds of the compiling thread's
+ * CPU time (other processes' load hardly changes these, unlike wall
+ * time).  jit_compile_timed fills all but front_end_ms, which
+ * engine_compile (engine.h) fills. */
+struct jit_times {
+  double front_end_ms;  /* sources, parser, checker, layout, metadata */
+  double ir_ms;         /* the module's IR (cg) */
+  double verify_ms;     /* the IR verifier */
+  double passes_ms;     /* LLVM's optimisation passes */
+  double codegen_ms;    /* machine code: the object file */
+  double link_ms;       /* the JIT: linking the object into memory */
+  double cache_ms;      /* the cache: key, lookup, store */
+  enum jit_cache_use cache;
+};
+
+/* As jit_compile, and fills *times (when not NULL).  With a cache_dir
+ * (not NULL), the object comes from the code cache there when it holds
+ * one for the same inputs, and is stored there otherwise (jit_cache.h);
+ * a cache that fails is a miss, never an error. */
+int jit_compile_timed(const struct layout *L, const char *metadata,
+                      size_t len, const char *cache_dir,
+                      struct jit_times *times,
+                      const struct rpol_artifact **art,
+                      void (**release)(void *), void **release_ud,
+                      char **err);
+
 #endif

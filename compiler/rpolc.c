@@ -36,7 +36,7 @@ static const struct command commands[] = {
    "--emit writes an object file, assembly or LLVM IR instead.\n"},
   {"eval", cmd_eval,
    "rpolc eval POLICY [INPUT] [--explain] [--locale L] [--extern-lib LIB.so]"
-   " [--interp]",
+   " [--interp] [--no-cache]",
    "Decide return lines.  POLICY is a .rpol policy file, a bundle\n"
    "directory (compiled in memory) or a built .so.  INPUT is a file of\n"
    "JSON lines (- or absent: stdin); one JSON line is written per input\n"
@@ -44,26 +44,36 @@ static const struct command commands[] = {
    "  --explain         add a trace of the case behind every output\n"
    "  --locale L        message locale for lines without request.locale\n"
    "  --extern-lib LIB  bind extern functions from a shared library\n"
-   "  --interp          use the reference interpreter instead of the JIT\n"},
+   "  --interp          use the reference interpreter instead of the JIT\n"
+   "  --no-cache        compile without the JIT's code cache\n"
+   "The JIT keeps the machine code it compiles in $RPOL_CACHE_DIR, else\n"
+   "$XDG_CACHE_HOME/rpol, else ~/.cache/rpol (RPOL_CACHE_DIR= empty: no\n"
+   "cache), and reuses it for the same policy (rpol_runtime_set_cache_dir).\n"},
   {"test", cmd_test,
-   "rpolc test PATH... [--coverage[=json]] [--interp] [--extern-lib LIB.so]",
+   "rpolc test PATH... [--coverage[=json]] [--interp] [--extern-lib LIB.so]"
+   " [--no-cache]",
    "Run the test blocks of policies and of NAME.test.rpol files.  Prints\n"
    "one block per failing test and a closing line 'N passed, N failed'.\n"
    "Exit status 1 if a test failed or a file did not check.\n"
    "  --coverage[=json]  list the cases no test reached, per policy\n"
    "  --interp           run on the reference interpreter\n"
-   "  --extern-lib LIB   bind extern functions from a shared library\n"},
+   "  --extern-lib LIB   bind extern functions from a shared library\n"
+   "  --no-cache         compile without the JIT's code cache (rpolc help "
+   "eval)\n"},
   {"fmt", cmd_fmt, "rpolc fmt [--check] PATH... | rpolc fmt -",
    "Rewrite files in the canonical layout (comments kept).  --check\n"
    "changes nothing and exits 1 naming the files that would change; -\n"
    "formats stdin to stdout.\n"},
   {"bench", cmd_bench,
-   "rpolc bench POLICY INPUT [--repeat N] [--interp] [--baseline LIB.so]",
+   "rpolc bench POLICY INPUT [--repeat N] [--interp] [--baseline LIB.so]"
+   " [--no-cache]",
    "Decode INPUT once, then time decisions only; prints nanoseconds per\n"
    "decision and decisions per second (median of several runs), the load\n"
    "time, the memory the policy added and the allocations per decision.\n"
    "--baseline times a hand-written evaluator (an rpol_eval_fn in LIB.so)\n"
-   "on the same inputs, checks it decides alike, and prints the ratio.\n"},
+   "on the same inputs, checks it decides alike, and prints the ratio.\n"
+   "The load line says where a JIT compile's CPU time went; --no-cache\n"
+   "compiles without the JIT's code cache (rpolc help eval).\n"},
   {"help", cmd_help, "rpolc help [COMMAND]", "Show help for a command.\n"},
 };
 #define NCOMMANDS ((int)(sizeof commands / sizeof commands[0]))
@@ -181,6 +191,25 @@ int cmd_check(int argc, char **argv)
     session_free(&s);
   }
   return status;
+}
+
+char *cmd_cache_dir(void)
+{
+  const char *env = getenv("RPOL_CACHE_DIR"), *base = NULL, *sub = NULL;
+  if (env)
+    return *env ? strdup(env) : NULL;
+  if ((env = getenv("XDG_CACHE_HOME")) && *env == '/')
+    base = env, sub = "/rpol";
+  else if ((env = getenv("HOME")) && *env)
+    base = env, sub = "/.cache/rpol";
+  if (!base)
+    return NULL;
+  char *dir = malloc(strlen(base) + strlen(sub) + 1);
+  if (dir) {
+    strcpy(dir, base);
+    strcat(dir, sub);
+  }
+  return dir;
 }
 
 int main(int argc, char **argv)

@@ -19,10 +19,10 @@ _rpolc()
   case $cmd in
     check) flags="--help" ;;
     build) flags="-o --emit=so --emit=obj --emit=asm --emit=llvm --help" ;;
-    eval) flags="--explain --locale --extern-lib --interp --help" ;;
-    test) flags="--coverage --coverage=json --interp --extern-lib --help" ;;
+    eval) flags="--explain --locale --extern-lib --interp --no-cache --help" ;;
+    test) flags="--coverage --coverage=json --interp --extern-lib --no-cache --help" ;;
     fmt) flags="--check - --help" ;;
-    bench) flags="--repeat --interp --extern-lib --baseline --help" ;;
+    bench) flags="--repeat --interp --extern-lib --baseline --no-cache --help" ;;
     help) COMPREPLY=($(compgen -W "check build eval test fmt bench" -- "$cur")); return ;;
   esac
   if [[ $cur == -* ]]; then

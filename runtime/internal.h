@@ -19,6 +19,9 @@ void *rt_alloc(rpol_runtime *rt, size_t n);           /* zeroed */
 void *rt_realloc(rpol_runtime *rt, void *p, size_t o, size_t n);
 void rt_free(rpol_runtime *rt, void *p, size_t n);
 
+/* The JIT's code cache directory (rpol_runtime_set_cache_dir), or NULL. */
+const char *rt_cache_dir(const rpol_runtime *rt);
+
 /* A bump arena of chunks that never move, so pointers into it stay valid;
  * reset keeps the chunks for reuse. */
 struct rt_chunk {

@@ -21,6 +21,8 @@ struct rpol_runtime {
   rpol_alloc_fn f;
   void *ud;
   int refs;              /* atomic: the host's plus one per policy */
+  char *cache_dir;       /* rpol_runtime_set_cache_dir; NULL: none */
+  size_t cache_dir_size;
   char errmsg[1024];
 };
 
@@ -187,13 +189,42 @@ rpol_status rpol_runtime_new(rpol_runtime **out, rpol_alloc_fn f, void *ud)
 
 static void runtime_unref(rpol_runtime *rt)
 {
-  if (rt && __atomic_sub_fetch(&rt->refs, 1, __ATOMIC_ACQ_REL) == 0)
+  if (rt && __atomic_sub_fetch(&rt->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+    if (rt->cache_dir)
+      rt->f(rt->ud, rt->cache_dir, rt->cache_dir_size, 0);
     rt->f(rt->ud, rt, sizeof *rt, 0);
+  }
 }
 
 void rpol_runtime_free(rpol_runtime *rt)
 {
   runtime_unref(rt);
+}
+
+rpol_status rpol_runtime_set_cache_dir(rpol_runtime *rt, const char *dir)
+{
+  if (!rt)
+    return RPOL_EMISUSE;
+  char *copy = NULL;
+  size_t n = dir ? strlen(dir) + 1 : 0;
+  if (dir && !*dir)
+    return RPOL_EMISUSE;
+  if (dir) {
+    copy = rt->f(rt->ud, NULL, 0, n);
+    if (!copy)
+      return RPOL_ENOMEM;
+    memcpy(copy, dir, n);
+  }
+  if (rt->cache_dir)
+    rt->f(rt->ud, rt->cache_dir, rt->cache_dir_size, 0);
+  rt->cache_dir = copy;
+  rt->cache_dir_size = n;
+  return RPOL_OK;
+}
+
+const char *rt_cache_dir(const rpol_runtime *rt)
+{
+  return rt->cache_dir;
 }
 
 const char *rpol_errmsg(const rpol_runtime *rt)

@@ -21,6 +21,8 @@ cd "$ROOT" || exit 2
 RPOLC="$ROOT/$BUILD/rpolc"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
+# The JIT's code cache: the suite's own, not the user's (~/.cache/rpol).
+export RPOL_CACHE_DIR="$TMP/jit-cache"
 pass=0
 fail=0
 failures=()
