@@ -5,8 +5,8 @@
  * A shared object is made by writing a temporary .o and linking it with
  * the system C compiler (no shell: posix_spawnp with an argument vector);
  * what the linker prints is kept and returned in the error text.  A big
- * module (thousands of cases) is compiled as two objects on two threads,
- * each in its own LLVM context (split_module, emit_split).
+ * module (thousands of cases) is optimised and compiled as two objects on
+ * two threads, each in its own LLVM context (split_module, emit_split).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -130,6 +130,22 @@ static int link_shared(char *const *objs, int nobjs, const char *out,
   return rc == 0 ? 0 : -1;
 }
 
+/* The passes' output verified again before it is emitted. */
+static int verify_optimised(LLVMModuleRef mod, char **err)
+{
+  char *msg = NULL;
+  int rc = 0;
+
+  if (LLVMVerifyModule(mod, LLVMReturnStatusAction, &msg)) {
+    *err = fmt_err("internal compiler error: invalid IR after "
+                   "optimisation: %s%s", msg, NULL);
+    rc = -1;
+  }
+  if (msg)
+    LLVMDisposeMessage(msg);
+  return rc;
+}
+
 static int emit_file(LLVMTargetMachineRef tm, LLVMModuleRef mod,
                      const char *path, LLVMCodeGenFileType kind, char **err)
 {
@@ -147,9 +163,10 @@ static int emit_file(LLVMTargetMachineRef tm, LLVMModuleRef mod,
 
 /* ---- code generation on two threads ----------------------------------- */
 
-/* A module whose functions hold more than this many instructions is
- * compiled to machine code as two objects side by side (a policy of
- * thousands of cases: instruction selection and register allocation are
+/* A module whose evaluators and big outputs' functions hold more than
+ * this many instructions before the passes is optimised and compiled to
+ * machine code as two objects side by side (a policy of about 3,000 cases
+ * or more: the passes, instruction selection and register allocation are
  * most of its build).  Below it one object is faster. */
 #define AOT_SPLIT_MIN 60000
 
@@ -178,6 +195,8 @@ struct half {
  * by split_module, which the bitcode carries to both threads. */
 static const char PART_ATTR[] = "rpol-part";
 
+enum { PART_0, PART_1, PART_BOTH };
+
 static int part_of(LLVMValueRef fn)
 {
   LLVMAttributeRef a = LLVMGetStringAttributeAtIndex(
@@ -186,9 +205,30 @@ static int part_of(LLVMValueRef fn)
   const char *v;
 
   if (!a)
-    return 0;
+    return PART_BOTH;
   v = LLVMGetStringAttributeValue(a, &n);
-  return n == 1 && v[0] == '1';
+  return n == 1 && v[0] == '1' ? PART_1 : PART_0;
+}
+
+static void set_part(LLVMValueRef fn, int part)
+{
+  LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
+                          LLVMCreateStringAttribute(
+                              LLVMGetModuleContext(LLVMGetGlobalParent(fn)),
+                              PART_ATTR, sizeof PART_ATTR - 1,
+                              part == PART_1 ? "1" : "0", 1));
+}
+
+/* The functions split between the objects: evaluators and big outputs'
+ * functions.  The rest (value.c's helpers, the policy's fns) stay in both,
+ * internal, so that each object's passes can inline them. */
+static int splittable(LLVMValueRef fn)
+{
+  size_t n = 0;
+  const char *name = LLVMGetValueName2(fn, &n);
+
+  return (n > 10 && strncmp(name, "rpol.eval.", 10) == 0) ||
+         (n > 9 && strncmp(name, "rpol.out.", 9) == 0);
 }
 
 /* Makes v a declaration of the same name and type in its module. */
@@ -236,8 +276,10 @@ static void *emit_half(void *arg)
     goto out;
   }
   for (v = LLVMGetFirstFunction(mod); v; v = next) {
+    int part = part_of(v);
+
     next = LLVMGetNextFunction(v);
-    if (!LLVMIsDeclaration(v) && part_of(v) != h->part)
+    if (!LLVMIsDeclaration(v) && part != PART_BOTH && part != h->part)
       to_declaration(mod, v, 1);
   }
   if (h->part != 0)
@@ -247,7 +289,8 @@ static void *emit_half(void *arg)
         to_declaration(mod, v, 0);
     }
   tm = cg_target_machine(0, &h->err);
-  if (tm)
+  if (tm && cg_optimise(mod, tm, &h->err) == 0 &&
+      verify_optimised(mod, &h->err) == 0)
     h->rc = emit_file(tm, mod, h->obj, LLVMObjectFile, &h->err);
 out:
   if (tm)
@@ -258,11 +301,12 @@ out:
   return NULL;
 }
 
-/* Whether mod is worth two objects; if so, marks each defined function
- * with the part that compiles it (largest first, to the lighter part),
- * and gives every internal symbol external linkage with hidden visibility
- * and a name, so the two objects link to each other and export nothing
- * more than one would. */
+/* Whether mod (not yet optimised) is worth two objects; if so, marks
+ * each evaluator and big output's function with the part that optimises
+ * and compiles it (largest first, to the lighter part), and gives them
+ * and every global external linkage with hidden visibility and a name, so
+ * the two objects link to each other and export nothing more than one
+ * would.  The helpers they call stay internal, a copy in each part. */
 static int split_module(LLVMModuleRef mod)
 {
   LLVMValueRef fn, gv;
@@ -271,7 +315,7 @@ static int split_module(LLVMModuleRef mod)
   struct { LLVMValueRef fn; long n; } *fns, t;
 
   for (fn = LLVMGetFirstFunction(mod); fn; fn = LLVMGetNextFunction(fn))
-    if (!LLVMIsDeclaration(fn)) {
+    if (!LLVMIsDeclaration(fn) && splittable(fn)) {
       nfn++;
       total += fn_size(fn);
     }
@@ -282,7 +326,7 @@ static int split_module(LLVMModuleRef mod)
     return 0;
   for (i = 0, fn = LLVMGetFirstFunction(mod); fn;
        fn = LLVMGetNextFunction(fn))
-    if (!LLVMIsDeclaration(fn)) {
+    if (!LLVMIsDeclaration(fn) && splittable(fn)) {
       fns[i].fn = fn;
       fns[i++].n = fn_size(fn);
     }
@@ -292,31 +336,26 @@ static int split_module(LLVMModuleRef mod)
       fns[j] = fns[j - 1];
       fns[j - 1] = t;
     }
+  for (i = 0; i < nfn; i++)
+    load[load[1] < load[0]] += fns[i].n;
+  n = load[0] < load[1] ? load[0] : load[1];
+  if (n * 5 < total) {                   /* one function is most of it */
+    free(fns);
+    return 0;
+  }
+  load[0] = load[1] = 0;
   for (i = 0; i < nfn; i++) {
     int p = load[1] < load[0];
 
     load[p] += fns[i].n;
-    if (p)
-      LLVMAddAttributeAtIndex(fns[i].fn, LLVMAttributeFunctionIndex,
-                              LLVMCreateStringAttribute(
-                                  LLVMGetModuleContext(mod), PART_ATTR,
-                                  sizeof PART_ATTR - 1, "1", 1));
+    set_part(fns[i].fn, p);
+    if (LLVMGetLinkage(fns[i].fn) == LLVMInternalLinkage ||
+        LLVMGetLinkage(fns[i].fn) == LLVMPrivateLinkage) {
+      LLVMSetLinkage(fns[i].fn, LLVMExternalLinkage);
+      LLVMSetVisibility(fns[i].fn, LLVMHiddenVisibility);
+    }
   }
   free(fns);
-  n = load[0] < load[1] ? load[0] : load[1];
-  if (n * 5 < total) {                   /* one function is most of it */
-    for (fn = LLVMGetFirstFunction(mod); fn; fn = LLVMGetNextFunction(fn))
-      LLVMRemoveStringAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
-                                       PART_ATTR, sizeof PART_ATTR - 1);
-    return 0;
-  }
-  for (fn = LLVMGetFirstFunction(mod); fn; fn = LLVMGetNextFunction(fn))
-    if (!LLVMIsDeclaration(fn) &&
-        (LLVMGetLinkage(fn) == LLVMInternalLinkage ||
-         LLVMGetLinkage(fn) == LLVMPrivateLinkage)) {
-      LLVMSetLinkage(fn, LLVMExternalLinkage);
-      LLVMSetVisibility(fn, LLVMHiddenVisibility);
-    }
   for (gv = LLVMGetFirstGlobal(mod); gv; gv = LLVMGetNextGlobal(gv)) {
     size_t len = 0;
 
@@ -382,26 +421,22 @@ int aot_build(const struct layout *L, const char *metadata, size_t len,
   LLVMContextRef ctx;
   LLVMModuleRef mod;
   char *msg = NULL;
-  int rc = -1;
+  int rc = -1, split;
 
   *err = NULL;
   tm = cg_target_machine(0, err);
   if (!tm)
     return -1;
   ctx = LLVMContextCreate();
-  mod = cg_bundle_for(ctx, L, metadata, len, tm, err);
+  /* Verified before the passes (cg); again before emitting.  A module
+   * split in two has its passes run on each half, on its own thread. */
+  mod = cg_bundle_unoptimised(ctx, L, metadata, len, tm, err);
   if (!mod)
     goto out;
-  /* Verified before the passes (cg); again before emitting. */
-  if (LLVMVerifyModule(mod, LLVMReturnStatusAction, &msg)) {
-    *err = fmt_err("internal compiler error: invalid IR after "
-                   "optimisation: %s%s", msg, NULL);
+  split = emit == AOT_SO && split_module(mod);
+  if (!split &&
+      (cg_optimise(mod, tm, err) != 0 || verify_optimised(mod, err) != 0))
     goto out;
-  }
-  if (msg) {
-    LLVMDisposeMessage(msg);
-    msg = NULL;
-  }
   switch (emit) {
   case AOT_LLVM:
     if (LLVMPrintModuleToFile(mod, out_path, &msg)) {
@@ -417,7 +452,7 @@ int aot_build(const struct layout *L, const char *metadata, size_t len,
     rc = emit_file(tm, mod, out_path, LLVMObjectFile, err);
     break;
   case AOT_SO: {
-    int fd, i, nobj = split_module(mod) ? 2 : 1;
+    int fd, i, nobj = split ? 2 : 1;
     char *objs[2] = {NULL, NULL};
 
     for (i = 0; i < nobj; i++) {

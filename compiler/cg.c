@@ -3564,10 +3564,44 @@ static double cg_now_ms(void)
   return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-LLVMModuleRef cg_bundle_timed(LLVMContextRef ctx, const struct layout *L,
-                              const char *metadata, size_t metadata_len,
-                              LLVMTargetMachineRef tm, struct cg_times *t,
-                              char **err)
+/* Drops unused helpers, then runs the pipeline.  NULL, or the optimiser's
+ * complaint (malloc'd; (char *)-1 when out of memory, as struct cg's err). */
+static char *optimise(LLVMModuleRef mod, LLVMTargetMachineRef tm)
+{
+  LLVMPassBuilderOptionsRef opts = LLVMCreatePassBuilderOptions();
+  LLVMErrorRef e;
+  char *m, *s = NULL;
+
+  drop_unused(mod);
+  e = LLVMRunPasses(mod, has_big_function(mod) ? CG_PASSES_BIG : CG_PASSES,
+                    tm, opts);
+  LLVMDisposePassBuilderOptions(opts);
+  if (e) {
+    static const char prefix[] = "internal compiler error: optimiser: ";
+
+    m = LLVMGetErrorMessage(e);
+    s = malloc(sizeof prefix + strlen(m));
+    if (s)
+      sprintf(s, "%s%s", prefix, m);
+    LLVMDisposeErrorMessage(m);
+    if (!s)
+      s = (char *)-1;           /* out of memory, as ice() records it */
+  }
+  return s;
+}
+
+int cg_optimise(LLVMModuleRef mod, LLVMTargetMachineRef tm, char **err)
+{
+  *err = optimise(mod, tm);
+  if (*err == (char *)-1)
+    *err = strdup("internal compiler error: out of memory");
+  return *err ? -1 : 0;
+}
+
+static LLVMModuleRef bundle(LLVMContextRef ctx, const struct layout *L,
+                            const char *metadata, size_t metadata_len,
+                            LLVMTargetMachineRef tm, struct cg_times *t,
+                            int passes, char **err)
 {
   double t0 = cg_now_ms(), t1, t2;
   struct cg g;
@@ -3638,23 +3672,9 @@ LLVMModuleRef cg_bundle_timed(LLVMContextRef ctx, const struct layout *L,
   } else if (msg) {
     LLVMDisposeMessage(msg);
   }
-  if (!g.err)
-    drop_unused(g.mod);
   t2 = cg_now_ms();
-  if (!g.err) {
-    LLVMPassBuilderOptionsRef opts = LLVMCreatePassBuilderOptions();
-    LLVMErrorRef e = LLVMRunPasses(g.mod, has_big_function(g.mod)
-                                              ? CG_PASSES_BIG : CG_PASSES,
-                                   tm, opts);
-
-    LLVMDisposePassBuilderOptions(opts);
-    if (e) {
-      char *m = LLVMGetErrorMessage(e);
-
-      ice(&g, "optimiser: %s", m);
-      LLVMDisposeErrorMessage(m);
-    }
-  }
+  if (!g.err && passes)
+    g.err = optimise(g.mod, tm);
   if (t) {
     t->ir_ms = t1 - t0;
     t->verify_ms = t2 - t1;
@@ -3686,11 +3706,28 @@ LLVMModuleRef cg_bundle_timed(LLVMContextRef ctx, const struct layout *L,
   return g.mod;
 }
 
+LLVMModuleRef cg_bundle_timed(LLVMContextRef ctx, const struct layout *L,
+                              const char *metadata, size_t metadata_len,
+                              LLVMTargetMachineRef tm, struct cg_times *t,
+                              char **err)
+{
+  return bundle(ctx, L, metadata, metadata_len, tm, t, 1, err);
+}
+
 LLVMModuleRef cg_bundle_for(LLVMContextRef ctx, const struct layout *L,
                             const char *metadata, size_t metadata_len,
                             LLVMTargetMachineRef tm, char **err)
 {
-  return cg_bundle_timed(ctx, L, metadata, metadata_len, tm, NULL, err);
+  return bundle(ctx, L, metadata, metadata_len, tm, NULL, 1, err);
+}
+
+LLVMModuleRef cg_bundle_unoptimised(LLVMContextRef ctx,
+                                    const struct layout *L,
+                                    const char *metadata,
+                                    size_t metadata_len,
+                                    LLVMTargetMachineRef tm, char **err)
+{
+  return bundle(ctx, L, metadata, metadata_len, tm, NULL, 0, err);
 }
 
 LLVMModuleRef cg_bundle(LLVMContextRef ctx, const struct layout *L,

@@ -37,8 +37,8 @@ LLVMModuleRef cg_bundle_for(LLVMContextRef ctx, const struct layout *L,
 
 /* Where cg_bundle_timed's time went, in milliseconds of the calling
  * thread's CPU time (robust to other processes' load):
- * generating the IR (value.bc's link included), verifying it (and
- * dropping value.bc's unused helpers), and LLVM's passes. */
+ * generating the IR (value.bc's link included), verifying it, and LLVM's
+ * passes (after dropping value.bc's unused helpers). */
 struct cg_times {
   double ir_ms, verify_ms, passes_ms;
 };
@@ -48,6 +48,18 @@ LLVMModuleRef cg_bundle_timed(LLVMContextRef ctx, const struct layout *L,
                               const char *metadata, size_t metadata_len,
                               LLVMTargetMachineRef tm, struct cg_times *t,
                               char **err);
+
+/* As cg_bundle_for without the passes (the module is verified): for a
+ * caller that splits it first (aot.c).  cg_optimise then runs them. */
+LLVMModuleRef cg_bundle_unoptimised(LLVMContextRef ctx,
+                                    const struct layout *L,
+                                    const char *metadata,
+                                    size_t metadata_len,
+                                    LLVMTargetMachineRef tm, char **err);
+
+/* Drops unused internal helpers and runs the pipeline cg_bundle_for runs
+ * (tm borrowed).  0, or -1 with *err malloc'd. */
+int cg_optimise(LLVMModuleRef mod, LLVMTargetMachineRef tm, char **err);
 
 /* Initialises the native target and asm printer once per process
  * (thread-safe).  Returns 0, or -1 when the host has no LLVM target. */
