@@ -130,9 +130,13 @@ struct cg {
    * where some did (only then is its memo flag tested). */
   char *known;
   int nknown;
-  /* In the evaluator, where failures go (outputs are cleared there). */
+  /* In the evaluator, where failures go: it returns the code (phi). */
   LLVMBasicBlockRef errbb;
   LLVMValueRef errphi;
+  /* The function's one failure block (made when first needed): it writes
+   * res->code and res->err_loc from its phis and leaves (see fail_at). */
+  LLVMBasicBlockRef failbb;
+  LLVMValueRef failcode, failloc;
   struct val *params;
   const struct decl *fndecl;
 };
@@ -284,17 +288,30 @@ static void leave(struct cg *g, LLVMValueRef code)
   LLVMBuildBr(g->b, g->errbb);
 }
 
-/* The current function fails with `code` at location `loc` when cond. */
+/* The current function fails with `code` at location `loc` when cond.
+ * Every failure point of a function branches to one block that writes
+ * the code and location it gets through phis: a failure point costs a
+ * conditional branch, not a block of two stores (less IR for the passes,
+ * and the error paths share their code). */
 static void fail_at(struct cg *g, LLVMValueRef cond, LLVMValueRef code,
                     LLVMValueRef loc)
 {
-  LLVMBasicBlockRef bad = block(g, "fail"), ok = block(g, "ok");
+  LLVMBasicBlockRef ok, from = LLVMGetInsertBlock(g->b);
 
-  cond_br_error(g, cond, bad, ok);
-  at(g, bad);
-  store_field(g, g->res, g->resp, RS_CODE, code);
-  store_field(g, g->res, g->resp, RS_ERR_LOC, loc);
-  leave(g, code);
+  if (!g->failbb) {
+    g->failbb = block(g, "fail");
+    at(g, g->failbb);
+    g->failcode = LLVMBuildPhi(g->b, g->i32, "code");
+    g->failloc = LLVMBuildPhi(g->b, g->i32, "loc");
+    store_field(g, g->res, g->resp, RS_CODE, g->failcode);
+    store_field(g, g->res, g->resp, RS_ERR_LOC, g->failloc);
+    leave(g, g->failcode);
+    at(g, from);
+  }
+  ok = block(g, "ok");
+  cond_br_error(g, cond, g->failbb, ok);
+  LLVMAddIncoming(g->failcode, &code, &from, 1);
+  LLVMAddIncoming(g->failloc, &loc, &from, 1);
   at(g, ok);
 }
 
@@ -320,12 +337,19 @@ static void check_rc(struct cg *g, LLVMValueRef rc, int loc)
 /* A callee failed (and wrote res->code/err_loc): return its code. */
 static void propagate(struct cg *g, LLVMValueRef rc)
 {
-  LLVMBasicBlockRef bad = block(g, "err"), ok = block(g, "cont");
+  LLVMBasicBlockRef bad, ok = block(g, "cont");
+  LLVMBasicBlockRef from = LLVMGetInsertBlock(g->b);
   LLVMValueRef c = LLVMBuildICmp(g->b, LLVMIntNE, rc, ci32(g, 0), "");
 
-  cond_br_error(g, c, bad, ok);
-  at(g, bad);
-  leave(g, rc);
+  if (g->errbb) {
+    cond_br_error(g, c, g->errbb, ok);
+    LLVMAddIncoming(g->errphi, &rc, &from, 1);
+  } else {
+    bad = block(g, "err");
+    cond_br_error(g, c, bad, ok);
+    at(g, bad);
+    leave(g, rc);
+  }
   at(g, ok);
 }
 
@@ -685,6 +709,8 @@ static void begin_function(struct cg *g, LLVMValueRef fn)
   g->cur_val = g->exp_val = NULL;
   g->errbb = NULL;
   g->errphi = NULL;
+  g->failbb = NULL;
+  g->failcode = g->failloc = NULL;
   if (g->nknown)
     memset(g->known, KN_MAYBE, (size_t)g->nknown);
   if (g->nfcache) {
