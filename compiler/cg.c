@@ -114,6 +114,8 @@ struct cg {
   /* The function being compiled. */
   LLVMValueRef fn, in, resp, envp, fr;
   LLVMValueRef cur_val, exp_val;   /* order currency, exponent (entry) */
+  LLVMValueRef p10_val;            /* 10^exp (entry; see order_pow10) */
+  LLVMValueRef pow10;              /* rpol.pow10: 10^0 .. 10^18 */
   struct val *fval;          /* [nfcache] input field values loaded */
   LLVMValueRef *fpres;       /* [nfcache] input field present loaded */
   int nfcache;
@@ -706,7 +708,7 @@ static void begin_function(struct cg *g, LLVMValueRef fn)
   g->fr = LLVMCountParams(fn) > 3 ? LLVMGetParam(fn, 3) : NULL;
   g->params = NULL;
   g->fndecl = NULL;
-  g->cur_val = g->exp_val = NULL;
+  g->cur_val = g->exp_val = g->p10_val = NULL;
   g->errbb = NULL;
   g->errphi = NULL;
   g->failbb = NULL;
@@ -1094,28 +1096,127 @@ static LLVMValueRef field_present(struct cg *g, const struct expr *path)
   return present_here(g, d->u.input.slot);
 }
 
-/* A number literal as money: major units of the order currency. */
+/* The largest minor-unit exponent a currency can have: sema refuses a
+ * currency table entry above 9, and the runtime's exponents come from
+ * that table (the artifact's metadata, rpolc test's runner). */
+#define CG_MAX_EXP 9
+
+/* Where known[] records that the order currency's exponent was checked
+ * (0 <= exp <= CG_MAX_EXP) on every path to the insertion point. */
+static int exp_checked(const struct cg *g)
+{
+  return g->known && g->nknown > g->prog->nlets + g->prog->noutputs &&
+         g->known[g->prog->nlets + g->prog->noutputs] == KN_YES;
+}
+
+static void exp_check_done(struct cg *g)
+{
+  if (g->known && g->nknown > g->prog->nlets + g->prog->noutputs)
+    g->known[g->prog->nlets + g->prog->noutputs] = KN_YES;
+}
+
+/* 10^exp for the order currency's exponent, computed once in the entry
+ * block from a table of powers of ten (0 when exp is out of range: then
+ * every use is behind a failed check). */
+static LLVMValueRef order_pow10(struct cg *g)
+{
+  LLVMBuilderRef saved = g->b;
+  LLVMValueRef exp = order_exp(g), init[19], idx[2], in_range;
+  LLVMTypeRef at_ = LLVMArrayType(g->i64, 19);
+  long long p = 1;
+  int i;
+
+  if (g->p10_val)
+    return g->p10_val;
+  if (!g->pow10) {
+    for (i = 0; i < 19; i++, p *= 10)
+      init[i] = ci64(g, p);
+    g->pow10 = LLVMAddGlobal(g->mod, at_, "rpol.pow10");
+    LLVMSetInitializer(g->pow10, LLVMConstArray(g->i64, init, 19));
+    LLVMSetGlobalConstant(g->pow10, 1);
+    LLVMSetLinkage(g->pow10, LLVMPrivateLinkage);
+    LLVMSetUnnamedAddress(g->pow10, LLVMGlobalUnnamedAddr);
+  }
+  g->b = g->ab;
+  in_range = LLVMBuildICmp(g->b, LLVMIntULE, exp, ci32(g, 18), "");
+  idx[0] = ci64(g, 0);
+  idx[1] = LLVMBuildSelect(g->b, in_range,
+                           LLVMBuildZExt(g->b, exp, g->i64, ""),
+                           ci64(g, 0), "");
+  g->p10_val = LLVMBuildLoad2(g->b, g->i64,
+                              LLVMBuildInBoundsGEP2(g->b, at_, g->pow10, idx,
+                                                    2, ""),
+                              "p10");
+  g->b = saved;
+  return g->p10_val;
+}
+
+/* A number literal as money: major units of the order currency.  An
+ * unknown currency has no exponent: nothing is exact in it
+ * (inexact_amount), which is checked once on a path, not at every
+ * literal.  A literal that is exact and cannot overflow in every
+ * exponent (most are: `100`, `0`) is then mant * 10^exp without a call
+ * or a failure branch; fewer decimals than the literal has are
+ * inexact_amount, as rpol_number_to_minor says. */
 static struct val number_money(struct cg *g, const struct expr *e)
 {
   struct val v;
   LLVMValueRef cur = order_cur(g), exp = order_exp(g), args[3], r, rc;
   int loc = loc_of(g, e->span);
+  int64_t m = e->u.num.mant, big;
+  int s = e->u.num.scale, k, fits;
 
-  /* An unknown currency has no exponent: nothing is exact in it. */
-  fail_if(g, LLVMBuildICmp(g->b, LLVMIntSLT, exp, ci32(g, 0), ""),
-          ci32(g, RPOL_E_INEXACT_AMOUNT), loc);
+  while (s > 0 && m % 10 == 0) {
+    m /= 10;
+    s--;
+  }
+  fits = s >= 0 && s <= CG_MAX_EXP;
+  for (big = m, k = s; fits && k < CG_MAX_EXP; k++)
+    fits = !__builtin_mul_overflow(big, (int64_t)10, &big);
+  v.b = cur;
+  if (fits && s > 0) {
+    /* exp < s (or unknown): inexact; one unsigned test for both. */
+    LLVMValueRef d = LLVMBuildSub(g->b, exp, ci32(g, s), "");
+
+    fail_if(g, LLVMBuildICmp(g->b, LLVMIntUGT, d, ci32(g, CG_MAX_EXP - s),
+                             ""),
+            ci32(g, RPOL_E_INEXACT_AMOUNT), loc);
+    exp_check_done(g);
+  } else if (!exp_checked(g)) {
+    fail_if(g, LLVMBuildICmp(g->b, LLVMIntUGT, exp, ci32(g, CG_MAX_EXP), ""),
+            ci32(g, RPOL_E_INEXACT_AMOUNT), loc);
+    exp_check_done(g);
+  }
+  if (fits) {
+    LLVMValueRef p = order_pow10(g);
+    long long div = 1;
+
+    for (k = 0; k < s; k++)
+      div *= 10;
+    if (m == 0) {
+      v.a = ci64(g, 0);
+      return v;
+    }
+    if (div > 1)
+      p = LLVMBuildExactSDiv(g->b, p, ci64(g, div), "");
+    v.a = m == 1 ? p : LLVMBuildNSWMul(g->b, p, ci64(g, m), "");
+    return v;
+  }
   args[0] = ci64(g, e->u.num.mant);
   args[1] = ci32(g, e->u.num.scale);
   args[2] = exp;
   rc = helper_out(g, "rpol_number_to_minor", args, 3, &r);
   check_rc(g, rc, loc);
   v.a = r;
-  v.b = cur;
   return v;
 }
 
+/* Values of the same currency (one SSA value: the order currency, say)
+ * need no test. */
 static void cur_check(struct cg *g, struct val x, struct val y, int loc)
 {
+  if (x.b == y.b)
+    return;
   fail_if(g, LLVMBuildICmp(g->b, LLVMIntNE, x.b, y.b, ""),
           ci32(g, RPOL_E_CURRENCY_MISMATCH), loc);
 }
@@ -3258,8 +3359,10 @@ static LLVMValueRef gen_program(struct cg *g, const struct program *p,
   g->out_done = cg_alloc(g, (size_t)(p->noutputs + 1));
   g->nknown = 0;
   g->known = cg_alloc(g, (size_t)(p->nlets + p->noutputs + 1));
+  /* One entry more: whether the order currency's exponent was checked
+   * (exp_checked). */
   if (g->known)
-    g->nknown = p->nlets + p->noutputs;
+    g->nknown = p->nlets + p->noutputs + 1;
   g->nfcache = 0;
   g->fval = cg_alloc(g, sizeof *g->fval * (size_t)(p->ninputs + 1));
   g->fpres = cg_alloc(g, sizeof *g->fpres * (size_t)(p->ninputs + 1));
