@@ -1129,8 +1129,11 @@ static LLVMValueRef order_pow10(struct cg *g)
   if (g->p10_val)
     return g->p10_val;
   if (!g->pow10) {
-    for (i = 0; i < 19; i++, p *= 10)
+    for (i = 0; i < 19; i++) {
       init[i] = ci64(g, p);
+      if (i < 18)               /* 10^19 is past the 64-bit range */
+        p *= 10;
+    }
     g->pow10 = LLVMAddGlobal(g->mod, at_, "rpol.pow10");
     LLVMSetInitializer(g->pow10, LLVMConstArray(g->i64, init, 19));
     LLVMSetGlobalConstant(g->pow10, 1);
