@@ -2968,74 +2968,683 @@ static struct val sv_mat(struct cg *g, struct setv *sv)
 
 /* ------------------------------------------------------- case blocks */
 
+/* A case block is lowered as a chain of tests in case order, except that
+ * a run of consecutive cases whose next condition tests the same field
+ * against constants (`customer.country == AT and ...`, `x in {A, B}`,
+ * `not item.final_sale`) becomes a switch on that field: for each value,
+ * the run's cases that value passes, in their order, lowered the same way
+ * on their next conjunct; values no case names go on after the run.  The
+ * field must be one whose read cannot fail or compute anything (required,
+ * or with a default the runtime fills), so that a test the switch skips
+ * was free of effects: first match, the short circuit of `and`, errors
+ * and traces are those of the plain chain.  A 990-case block of the
+ * scaling policy is then a tree of four switches deep instead of a chain
+ * of 990 tests, for LLVM's passes and at run time alike. */
+
+/* One conjunct that tests such a field: field in (neg: not in) keys. */
+struct ftest {
+  const struct expr *field;      /* what is read */
+  int slot;
+  int neg;
+  int nkeys;
+  const long long *keys;         /* sorted, distinct */
+  long long key1;                /* the key of a single `==` */
+};
+
+/* A case as the lowering sees it: its condition's conjuncts, of which
+ * those before `at` are known to hold on the current path. */
+struct citem {
+  const struct case_ *c;
+  const struct expr **conj;
+  struct ftest **test;           /* [nconj]: NULL for other conjuncts */
+  int nconj, at;
+};
+
+/* What a switch knows of its field on one of its edges: the field is in
+ * (neg: not in) keys. */
+struct fknown {
+  int slot;
+  int neg;
+  int nkeys;
+  const long long *keys;
+};
+
+/* Where the cases' values go: the block's end, and per value its trace
+ * and the block it comes from (a case may be lowered in more than one
+ * switch bucket, so there may be more values than cases). */
+struct cdest {
+  LLVMBasicBlockRef end;
+  const struct type *t;
+  struct val *vs;
+  LLVMValueRef *tr;
+  LLVMBasicBlockRef *bbs;
+  int k, cap;
+  struct ksave *all;             /* met where each value was computed */
+};
+
+static int conj_count(const struct expr *e)
+{
+  if (e->kind == EX_BINARY && e->u.bin.op == BIN_AND && !e->expansion)
+    return conj_count(e->u.bin.lhs) + conj_count(e->u.bin.rhs);
+  return 1;
+}
+
+/* `a and b and c` as [a, b, c]: the same short circuit as cg_logic. */
+static void conj_fill(const struct expr *e, const struct expr **out, int *n)
+{
+  if (e->kind == EX_BINARY && e->u.bin.op == BIN_AND && !e->expansion) {
+    conj_fill(e->u.bin.lhs, out, n);
+    conj_fill(e->u.bin.rhs, out, n);
+    return;
+  }
+  out[(*n)++] = e;
+}
+
+/* The value of a constant enum member, country, currency or bool. */
+static int const_key(const struct expr *e, long long *k, int depth)
+{
+  if (depth > 64)
+    return 0;
+  while (e->expansion)
+    e = e->expansion;
+  if (e->kind == EX_BOOL) {
+    *k = e->u.b ? 1 : 0;
+    return 1;
+  }
+  if (e->kind != EX_NAME && e->kind != EX_QUALIFIED)
+    return 0;
+  switch (e->ref.kind) {
+  case REF_MEMBER: case REF_COUNTRY: case REF_CURRENCY:
+    *k = e->ref.index;
+    return 1;
+  case REF_CONST:
+    return e->ref.decl && e->ref.decl->u.value.init &&
+           const_key(e->ref.decl->u.value.init, k, depth + 1);
+  default:
+    return 0;
+  }
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+  long long x = *(const long long *)a, y = *(const long long *)b;
+
+  return x < y ? -1 : x > y;
+}
+
+static int keys_has(const long long *k, int n, long long v)
+{
+  return bsearch(&v, k, (size_t)n, sizeof *k, key_cmp) != NULL;
+}
+
+/* The sorted distinct members of a constant set of such values
+ * (literals, consts, regions, their unions and differences): their
+ * count, or -1 when the set is not one. */
+static int const_keys(struct cg *g, const struct expr *e, long long **out,
+                      int depth)
+{
+  long long *a, *b, *r;
+  int na, nb, i, j, k = 0;
+
+  if (depth > 64)
+    return -1;
+  while (e->expansion)
+    e = e->expansion;
+  if (e->kind == EX_SET) {
+    r = cg_alloc(g, (size_t)(e->u.set.n + 1) * sizeof *r);
+    if (!r)
+      return -1;
+    for (i = 0; i < e->u.set.n; i++)
+      if (!const_key(e->u.set.elems[i], &r[i], 0))
+        return -1;
+    qsort(r, (size_t)e->u.set.n, sizeof *r, key_cmp);
+    for (i = 0; i < e->u.set.n; i++)
+      if (k == 0 || r[k - 1] != r[i])
+        r[k++] = r[i];
+    *out = r;
+    return k;
+  }
+  if ((e->kind == EX_NAME || e->kind == EX_QUALIFIED) &&
+      (e->ref.kind == REF_CONST || e->ref.kind == REF_REGION))
+    return e->ref.decl && e->ref.decl->u.value.init
+               ? const_keys(g, e->ref.decl->u.value.init, out, depth + 1)
+               : -1;
+  if (e->kind != EX_BINARY ||
+      (e->u.bin.op != BIN_ADD && e->u.bin.op != BIN_SUB))
+    return -1;
+  na = const_keys(g, e->u.bin.lhs, &a, depth + 1);
+  nb = na < 0 ? -1 : const_keys(g, e->u.bin.rhs, &b, depth + 1);
+  if (nb < 0)
+    return -1;
+  r = cg_alloc(g, (size_t)(na + nb + 1) * sizeof *r);
+  if (!r)
+    return -1;
+  for (i = 0; i < na; i++)
+    if (e->u.bin.op == BIN_ADD || !keys_has(b, nb, a[i]))
+      r[k++] = a[i];
+  for (j = 0; e->u.bin.op == BIN_ADD && j < nb; j++)
+    if (!keys_has(a, na, b[j]))
+      r[k++] = b[j];
+  qsort(r, (size_t)k, sizeof *r, key_cmp);
+  *out = r;
+  return k;
+}
+
+/* Whether e reads a field a switch may test: enum, country, currency or
+ * bool, and read without a test or any computation (read_field). */
+static int switch_field(struct cg *g, const struct expr *e,
+                        signed char *carried)
+{
+  const struct decl *d;
+  int s;
+
+  while (e->expansion)
+    e = e->expansion;
+  if (e->kind != EX_PATH && !((e->kind == EX_NAME ||
+                               e->kind == EX_QUALIFIED) &&
+                              e->ref.kind == REF_FIELD))
+    return 0;
+  d = e->ref.decl;
+  if (!d || d->kind != D_INPUT || !d->u.input.type)
+    return 0;
+  switch (d->u.input.type->kind) {
+  case TY_ENUM: case TY_COUNTRY: case TY_CURRENCY: case TY_BOOL:
+    break;
+  default:
+    return 0;
+  }
+  s = d->u.input.slot;
+  if (s < 0 || s >= g->prog->ninputs)
+    return 0;
+  if (d->u.input.required)
+    return 1;
+  if (!carried[s])
+    carried[s] = default_carried(d) ? 1 : -1;
+  return carried[s] > 0;
+}
+
+/* Whether conjunct e is a test a switch can take, filling *t. */
+static int field_test(struct cg *g, const struct expr *e, struct ftest *t,
+                      signed char *carried)
+{
+  const struct expr *f = NULL, *k = NULL;
+  long long *keys;
+  int n;
+
+  while (e->expansion)
+    e = e->expansion;
+  memset(t, 0, sizeof *t);
+  if (e->kind == EX_UNARY && e->u.unary.op == UN_NOT) {
+    if (!field_test(g, e->u.unary.operand, t, carried))
+      return 0;
+    t->neg = !t->neg;
+    return 1;
+  }
+  if (e->kind == EX_BINARY &&
+      (e->u.bin.op == BIN_EQ || e->u.bin.op == BIN_NE)) {
+    if (switch_field(g, e->u.bin.lhs, carried) &&
+        const_key(e->u.bin.rhs, &t->key1, 0))
+      f = e->u.bin.lhs, k = e->u.bin.rhs;
+    else if (switch_field(g, e->u.bin.rhs, carried) &&
+             const_key(e->u.bin.lhs, &t->key1, 0))
+      f = e->u.bin.rhs, k = e->u.bin.lhs;
+    if (!f || !k)
+      return 0;
+    t->neg = e->u.bin.op == BIN_NE;
+    t->keys = &t->key1;
+    t->nkeys = 1;
+  } else if (e->kind == EX_IN) {
+    if (!switch_field(g, e->u.in.elem, carried))
+      return 0;
+    n = const_keys(g, e->u.in.set, &keys, 0);
+    if (n < 0)
+      return 0;
+    f = e->u.in.elem;
+    t->neg = e->u.in.negated;
+    t->keys = keys;
+    t->nkeys = n;
+  } else if (switch_field(g, e, carried)) {
+    f = e;                          /* a bool field: field == true */
+    t->key1 = 1;
+    t->keys = &t->key1;
+    t->nkeys = 1;
+  } else {
+    return 0;
+  }
+  while (f->expansion)
+    f = f->expansion;
+  t->field = f;
+  t->slot = f->ref.decl->u.input.slot;
+  return 1;
+}
+
+/* 1 or 0 when what the switches around the current point know of the
+ * field decides test t, else -1. */
+static int test_known(const struct ftest *t, const struct fknown *kn,
+                      int nkn)
+{
+  int i, j, sub, disj;
+
+  for (i = 0; i < nkn; i++) {
+    if (kn[i].slot != t->slot)
+      continue;
+    if (!kn[i].neg) {
+      /* field in K: K within the tested set, or apart from it. */
+      sub = disj = 1;
+      for (j = 0; j < kn[i].nkeys; j++) {
+        if (keys_has(t->keys, t->nkeys, kn[i].keys[j]))
+          disj = 0;
+        else
+          sub = 0;
+      }
+      if (sub)
+        return !t->neg;
+      if (disj)
+        return t->neg;
+    } else {
+      /* field not in K: the tested set within K. */
+      sub = 1;
+      for (j = 0; j < t->nkeys && sub; j++)
+        sub = keys_has(kn[i].keys, kn[i].nkeys, t->keys[j]);
+      if (sub)
+        return t->neg;
+    }
+  }
+  return -1;
+}
+
+static void dest_push(struct cg *g, struct cdest *D, struct val v,
+                      LLVMValueRef tr, LLVMBasicBlockRef bb)
+{
+  if (D->k == D->cap) {
+    int cap = 2 * D->cap + 8;
+    struct val *vs = cg_alloc(g, (size_t)cap * sizeof *vs);
+    LLVMValueRef *trs = cg_alloc(g, (size_t)cap * sizeof *trs);
+    LLVMBasicBlockRef *bbs = cg_alloc(g, (size_t)cap * sizeof *bbs);
+
+    if (!vs || !trs || !bbs)
+      return;
+    if (D->k) {
+      memcpy(vs, D->vs, (size_t)D->k * sizeof *vs);
+      memcpy(trs, D->tr, (size_t)D->k * sizeof *trs);
+      memcpy(bbs, D->bbs, (size_t)D->k * sizeof *bbs);
+    }
+    D->vs = vs, D->tr = trs, D->bbs = bbs, D->cap = cap;
+  }
+  D->vs[D->k] = v;
+  D->tr[D->k] = tr;
+  D->bbs[D->k++] = bb;
+}
+
+/* Where the cases that did not match go on: a block, and what every
+ * path that branched to it knows (met as they are added). */
+struct cexit {
+  LLVMBasicBlockRef bb;
+  struct ksave *kn;
+  int used;
+};
+
+/* The current path does not match: on to ex (the builder stays here). */
+static void exit_edge(struct cg *g, struct cexit *ex)
+{
+  ex->kn = known_meet(g, ex->kn);
+  ex->used = 1;
+}
+
+/* Lowers one case as tests of its conjuncts from `at` on; where one
+ * fails, the case does not match and the code goes on at ex.  The value
+ * goes to D's end. */
+static void lower_case(struct cg *g, struct cdest *D, const struct citem *it,
+                       const struct fknown *kn, int nkn, struct cexit *ex)
+{
+  LLVMBasicBlockRef from = NULL, th = NULL, bb;
+  LLVMValueRef br = NULL;
+  struct ksave *save;
+  struct val v;
+  int j;
+
+  for (j = it->at; j < it->nconj; j++) {
+    int known = it->test[j] ? test_known(it->test[j], kn, nkn) : -1;
+    LLVMValueRef cond;
+
+    if (known == 1)
+      continue;
+    if (known == 0) {
+      /* A switch around here has ruled this case out. */
+      exit_edge(g, ex);
+      LLVMBuildBr(g->b, ex->bb);
+      return;
+    }
+    cond = cg_bool(g, it->conj[j]);
+    exit_edge(g, ex);
+    th = block(g, "when");
+    from = LLVMGetInsertBlock(g->b);
+    br = LLVMBuildCondBr(g->b, cond, th, ex->bb);
+    at(g, th);
+  }
+  /* The value runs on its own path only. */
+  save = known_save(g);
+  v = cg_expr_t(g, it->c->value, num_as(it->c->value->type, D->t));
+  D->all = known_meet(g, D->all);
+  known_restore(g, save);
+  bb = LLVMGetInsertBlock(g->b);
+  if (br && bb == th && !LLVMGetFirstInstruction(th)) {
+    /* A constant value: the condition branches to the end itself.  An
+     * empty block per case would cost simplifycfg time quadratic in
+     * the number of cases (each removal edits the end's phis). */
+    LLVMSetSuccessor(br, 0, D->end);
+    LLVMDeleteBasicBlock(th);
+    bb = from;
+  } else {
+    LLVMBuildBr(g->b, D->end);
+  }
+  dest_push(g, D, v, ci32(g, loc_of(g, it->c->kw_span)), bb);
+}
+
+static int lower_chain(struct cg *g, struct cdest *D, struct citem *items,
+                       int n, const struct fknown *kn, int nkn,
+                       struct cexit *ex);
+
+/* A switch group: the keys that go to one bucket, and its cases. */
+struct sgroup {
+  long long *keys;
+  int nkeys;
+  const unsigned char *in;       /* [m] which of the run's cases */
+};
+
+/* Sorts the run's keys by the cases they let through, so that keys with
+ * the same cases are adjacent and share a bucket. */
+static int sw_m;
+static const unsigned char *sw_in;
+
+static int in_cmp(const void *a, const void *b)
+{
+  int x = *(const int *)a, y = *(const int *)b;
+  int c = memcmp(sw_in + (size_t)x * (size_t)sw_m,
+                 sw_in + (size_t)y * (size_t)sw_m, (size_t)sw_m);
+
+  return c ? c : x < y ? -1 : x > y;
+}
+
+static int grp_cmp(const void *a, const void *b)
+{
+  const struct sgroup *x = a, *y = b;
+
+  return x->keys[0] < y->keys[0] ? -1 : x->keys[0] > y->keys[0];
+}
+
+/* Lowers the run items[0..m) (every head conjunct tests one field) as a
+ * switch on the field; the cases that do not match go on at ex, or, ex
+ * NULL, after the switch.  Returns -1 when the run would copy too many
+ * cases into several buckets (overlapping sets, `!=`) and is better left
+ * a chain; else whether the code goes on after the switch here. */
+static int lower_switch(struct cg *g, struct cdest *D, struct citem *items,
+                        int m, const struct fknown *kn, int nkn,
+                        struct cexit *ex)
+{
+  const struct ftest *t0 = items[0].test[items[0].at];
+  long long *keys = NULL;
+  unsigned char *in = NULL, *defin = NULL;
+  int *order = NULL, nk = 0, i, j, r, ng = 0, cost = 0, ret = -1, ndef = 0;
+  struct sgroup *grp = NULL;
+  struct citem *sub = NULL;
+  struct fknown *skn = NULL;
+  struct ksave *start;
+  struct cexit own = {NULL, NULL, 0};
+  LLVMBasicBlockRef defbb;
+  LLVMValueRef sw, x;
+
+  for (r = 0; r < m; r++)
+    nk += items[r].test[items[r].at]->nkeys;
+  keys = malloc((size_t)(nk + 1) * sizeof *keys);
+  defin = calloc((size_t)m + 1, 1);
+  sub = malloc((size_t)(m + 1) * sizeof *sub);
+  skn = malloc((size_t)(nkn + 1) * sizeof *skn);
+  if (!keys || !defin || !sub || !skn)
+    goto out;
+  nk = 0;
+  for (r = 0; r < m; r++) {
+    const struct ftest *t = items[r].test[items[r].at];
+
+    memcpy(keys + nk, t->keys, (size_t)t->nkeys * sizeof *keys);
+    nk += t->nkeys;
+    defin[r] = (unsigned char)t->neg;   /* values no case names */
+    ndef += t->neg;
+  }
+  qsort(keys, (size_t)nk, sizeof *keys, key_cmp);
+  for (i = j = 0; i < nk; i++)
+    if (j == 0 || keys[j - 1] != keys[i])
+      keys[j++] = keys[i];
+  nk = j;
+  in = malloc((size_t)nk * (size_t)m + 1);
+  order = malloc((size_t)(nk + 1) * sizeof *order);
+  grp = malloc((size_t)(nk + 1) * sizeof *grp);
+  if (!in || !order || !grp)
+    goto out;
+  for (i = 0; i < nk; i++) {
+    for (r = 0; r < m; r++) {
+      const struct ftest *t = items[r].test[items[r].at];
+
+      in[(size_t)i * (size_t)m + (size_t)r] =
+          (unsigned char)(keys_has(t->keys, t->nkeys, keys[i]) != t->neg);
+    }
+    order[i] = i;
+  }
+  sw_m = m;
+  sw_in = in;
+  qsort(order, (size_t)nk, sizeof *order, in_cmp);
+  /* Groups of keys with the same cases; keys with the default's cases
+   * go to the default. */
+  for (i = 0; i < nk; i = j) {
+    const unsigned char *row = in + (size_t)order[i] * (size_t)m;
+
+    for (j = i + 1; j < nk && !memcmp(row, in + (size_t)order[j] *
+                                                (size_t)m, (size_t)m); j++)
+      ;
+    if (!memcmp(row, defin, (size_t)m))
+      continue;
+    grp[ng].keys = cg_alloc(g, (size_t)(j - i) * sizeof(long long));
+    if (!grp[ng].keys)
+      goto out;
+    for (r = i; r < j; r++)
+      grp[ng].keys[r - i] = keys[order[r]];
+    qsort(grp[ng].keys, (size_t)(j - i), sizeof(long long), key_cmp);
+    grp[ng].nkeys = j - i;
+    grp[ng].in = row;
+    for (r = 0; r < m; r++)
+      cost += row[r];
+    ng++;
+  }
+  if (cost + ndef > 2 * m + 8)
+    goto out;
+  qsort(grp, (size_t)ng, sizeof *grp, grp_cmp);
+  /* The default's keys: every key of the groups (the field is in none). */
+  for (i = nk = 0; i < ng; i++)
+    for (j = 0; j < grp[i].nkeys; j++)
+      keys[nk++] = grp[i].keys[j];
+  qsort(keys, (size_t)nk, sizeof *keys, key_cmp);
+
+  if (!ex) {
+    own.bb = block(g, "sw.after");
+    ex = &own;
+  }
+  x = cg_expr(g, t0->field).a;
+  /* Values for which no case is left go on at once. */
+  defbb = ndef ? block(g, "sw.default") : ex->bb;
+  if (!ndef)
+    exit_edge(g, ex);
+  for (i = 0; i < ng; i++)
+    if (!memchr(grp[i].in, 1, (size_t)m))
+      exit_edge(g, ex);
+  sw = LLVMBuildSwitch(g->b, x, defbb, (unsigned)nk);
+  start = known_save(g);
+  if (nkn)
+    memcpy(skn, kn, (size_t)nkn * sizeof *skn);
+  skn[nkn].slot = t0->slot;
+  for (i = 0; i <= ng; i++) {
+    const unsigned char *row = i < ng ? grp[i].in : defin;
+    LLVMBasicBlockRef bb;
+    int ns = 0;
+
+    for (r = 0; r < m; r++)
+      if (row[r]) {
+        sub[ns] = items[r];
+        sub[ns++].at++;
+      }
+    if (i < ng) {
+      bb = ns ? block(g, "sw.case") : ex->bb;
+      for (j = 0; j < grp[i].nkeys; j++)
+        LLVMAddCase(sw, LLVMConstInt(LLVMTypeOf(x),
+                                     (unsigned long long)grp[i].keys[j], 1),
+                    bb);
+    } else {
+      bb = defbb;
+    }
+    if (!ns)
+      continue;
+    skn[nkn].neg = i == ng;
+    skn[nkn].keys = i < ng ? grp[i].keys : keys;
+    skn[nkn].nkeys = i < ng ? grp[i].nkeys : nk;
+    at(g, bb);
+    known_restore(g, start);
+    lower_chain(g, D, sub, ns, skn, nkn + 1, ex);
+  }
+  ret = 0;
+  if (ex == &own) {
+    if (own.used) {
+      at(g, own.bb);
+      known_restore(g, own.kn);
+      ret = 1;
+    } else {
+      LLVMDeleteBasicBlock(own.bb);
+    }
+  }
+out:
+  free(keys);
+  free(defin);
+  free(in);
+  free(order);
+  free(grp);
+  free(sub);
+  free(skn);
+  return ret;
+}
+
+/* Lowers the cases items[0..n) in order (see the section comment), where
+ * the switches around know kn of their fields.  If none matches, the code
+ * goes on at ex; or, ex NULL, here: returns whether it does. */
+static int lower_chain(struct cg *g, struct cdest *D, struct citem *items,
+                       int n, const struct fknown *kn, int nkn,
+                       struct cexit *ex)
+{
+  struct cexit next;
+  int i, j, r, lin = 0;
+
+  for (i = 0; i < n; i = j) {
+    struct citem *it = &items[i];
+    const struct ftest *t;
+
+    r = -1;
+    /* Head conjuncts the switches around decide: passed, or the case
+     * cannot match here. */
+    while (it->at < it->nconj && it->test[it->at] &&
+           (r = test_known(it->test[it->at], kn, nkn)) == 1)
+      it->at++;
+    if (it->at < it->nconj && it->test[it->at] && r == 0) {
+      j = i + 1;
+      continue;
+    }
+    t = it->at < it->nconj ? it->test[it->at] : NULL;
+    j = i + 1;
+    if (t) {
+      while (j < n && items[j].at < items[j].nconj &&
+             items[j].test[items[j].at] &&
+             items[j].test[items[j].at]->slot == t->slot &&
+             test_known(items[j].test[items[j].at], kn, nkn) < 0)
+        j++;
+      if (j - i >= 2 && i >= lin) {
+        r = lower_switch(g, D, it, j - i, kn, nkn, j == n ? ex : NULL);
+        if (r == 0)
+          return 0;
+        if (r == 1)
+          continue;
+        lin = j;                 /* a chain, not tried again case by case */
+      }
+      j = i + 1;
+    }
+    if (j == n && ex) {
+      lower_case(g, D, it, kn, nkn, ex);
+      return 0;
+    }
+    next.bb = block(g, "next");
+    next.kn = NULL;
+    next.used = 0;
+    lower_case(g, D, it, kn, nkn, &next);
+    if (!next.used) {
+      LLVMDeleteBasicBlock(next.bb);
+      return 0;
+    }
+    at(g, next.bb);
+    known_restore(g, next.kn);
+  }
+  if (!ex)
+    return 1;
+  exit_edge(g, ex);
+  LLVMBuildBr(g->b, ex->bb);
+  return 0;
+}
+
 /* Evaluates cases in order; *trace (if asked) is the location of the
  * deciding case's keyword. */
 static struct val cg_cases(struct cg *g, struct case_ **cases, int n,
                            const struct type *t, LLVMValueRef *trace)
 {
-  LLVMBasicBlockRef end, *bbs;
-  struct val *vs;
-  LLVMValueRef *tr;
-  int i, k = 0;
-  struct ksave *kn, *all = NULL;
+  struct cdest D;
+  struct citem *items;
+  signed char *carried;
+  int i, nc = 0, j;
+  const struct expr **conj;
+  struct ftest **tests, *tt;
 
   if (n <= 0) {
     ice(g, "empty case block");
     return undef_val(g, t);
   }
-  bbs = cg_alloc(g, (size_t)n * sizeof *bbs);
-  vs = cg_alloc(g, (size_t)n * sizeof *vs);
-  tr = cg_alloc(g, (size_t)n * sizeof *tr);
-  if (!bbs || !vs || !tr)
+  memset(&D, 0, sizeof D);
+  D.t = t;
+  for (i = 0; i < n; i++)
+    nc += cases[i]->cond ? conj_count(cases[i]->cond) : 0;
+  items = cg_alloc(g, (size_t)n * sizeof *items);
+  conj = cg_alloc(g, (size_t)(nc + 1) * sizeof *conj);
+  tests = cg_alloc(g, (size_t)(nc + 1) * sizeof *tests);
+  tt = cg_alloc(g, (size_t)(nc + 1) * sizeof *tt);
+  carried = cg_alloc(g, (size_t)g->prog->ninputs + 1);
+  if (!items || !conj || !tests || !tt || !carried)
     return undef_val(g, t);
-  end = block(g, "case.end");
-  for (i = 0; i < n; i++) {
-    const struct case_ *c = cases[i];
-    LLVMBasicBlockRef next = NULL, th = NULL, from = NULL;
-    LLVMValueRef br = NULL;
-
-    if (c->cond) {
-      LLVMValueRef cond = cg_bool(g, c->cond);
-
-      th = block(g, "when");
-      next = block(g, "next");
-      from = LLVMGetInsertBlock(g->b);
-      br = LLVMBuildCondBr(g->b, cond, th, next);
-      at(g, th);
-    }
-    /* The condition ran on every later path, the value only on its own. */
-    kn = known_save(g);
-    vs[k] = cg_expr_t(g, c->value, num_as(c->value->type, t));
-    all = known_meet(g, all);
-    known_restore(g, kn);
-    tr[k] = ci32(g, loc_of(g, c->kw_span));
-    bbs[k] = LLVMGetInsertBlock(g->b);
-    if (th && bbs[k] == th && !LLVMGetFirstInstruction(th)) {
-      /* A constant value: the condition branches to the end itself.  An
-       * empty block per case would cost simplifycfg time quadratic in
-       * the number of cases (each removal edits the end's phis). */
-      LLVMSetSuccessor(br, 0, end);
-      LLVMDeleteBasicBlock(th);
-      bbs[k] = from;
-      at(g, next);
-    } else {
-      LLVMBuildBr(g->b, end);
-    }
-    k++;
-    if (!next)
-      break;
-    at(g, next);
-    if (i == n - 1)
-      LLVMBuildUnreachable(g->b);   /* sema guarantees `otherwise` */
+  for (i = nc = 0; i < n; i++) {
+    items[i].c = cases[i];
+    items[i].conj = conj + nc;
+    items[i].test = tests + nc;
+    items[i].nconj = 0;
+    items[i].at = 0;
+    if (cases[i]->cond)
+      conj_fill(cases[i]->cond, items[i].conj, &items[i].nconj);
+    for (j = 0; j < items[i].nconj; j++)
+      items[i].test[j] = field_test(g, items[i].conj[j], &tt[nc + j],
+                                    carried) ? &tt[nc + j] : NULL;
+    nc += items[i].nconj;
   }
-  at(g, end);
-  if (all)
-    known_restore(g, all);
+  D.end = block(g, "case.end");
+  if (lower_chain(g, &D, items, n, NULL, 0, NULL))
+    LLVMBuildUnreachable(g->b);   /* sema guarantees `otherwise` */
+  at(g, D.end);
+  if (D.all)
+    known_restore(g, D.all);
   if (trace) {
     *trace = LLVMBuildPhi(g->b, g->i32, "trace");
-    LLVMAddIncoming(*trace, tr, bbs, (unsigned)k);
+    LLVMAddIncoming(*trace, D.tr, D.bbs, (unsigned)D.k);
   }
-  return phi_vals(g, vs, bbs, (unsigned)k);
+  return phi_vals(g, D.vs, D.bbs, (unsigned)D.k);
 }
 
 /* ------------------------------------------------------- bodies */
