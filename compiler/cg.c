@@ -141,6 +141,12 @@ struct cg {
   LLVMValueRef failcode, failloc;
   struct val *params;
   const struct decl *fndecl;
+  /* While the code that cases of one shape share is written (cg_cases'
+   * lower_shared): the first case's literals, and the phis that stand
+   * for them. */
+  const struct expr **subst_e;
+  LLVMValueRef *subst_v;
+  int nsubst;
 };
 
 enum { KN_NO, KN_YES, KN_MAYBE };
@@ -2155,11 +2161,17 @@ static struct val cg_expr_t(struct cg *g, const struct expr *e,
                             const struct type *t)
 {
   struct val v = {0, 0};
+  int k;
 
   if (!e) {
     ice(g, "missing expression");
     return undef_val(g, t);
   }
+  for (k = 0; k < g->nsubst; k++)
+    if (g->subst_e[k] == e) {
+      v.a = g->subst_v[k];
+      return v;
+    }
   if (e->expansion)
     return cg_expr_t(g, e->expansion, num_as(e->expansion->type, t));
   t = num_as(e->type, t);
@@ -3282,6 +3294,8 @@ struct cexit {
   LLVMBasicBlockRef bb;
   struct ksave *kn;
   int used;
+  int shares;                    /* a switch's: cases may share code */
+  struct shared *sh;             /* (see lower_shared) */
 };
 
 /* The current path does not match: on to ex (the builder stays here). */
@@ -3295,7 +3309,8 @@ static void exit_edge(struct cg *g, struct cexit *ex)
  * fails, the case does not match and the code goes on at ex.  The value
  * goes to D's end. */
 static void lower_case(struct cg *g, struct cdest *D, const struct citem *it,
-                       const struct fknown *kn, int nkn, struct cexit *ex)
+                       const struct fknown *kn, int nkn, struct cexit *ex,
+                       const struct val *sv, LLVMValueRef str)
 {
   LLVMBasicBlockRef from = NULL, th = NULL, bb;
   LLVMValueRef br = NULL;
@@ -3324,7 +3339,7 @@ static void lower_case(struct cg *g, struct cdest *D, const struct citem *it,
   }
   /* The value runs on its own path only. */
   save = known_save(g);
-  v = cg_expr_t(g, it->c->value, num_as(it->c->value->type, D->t));
+  v = sv ? *sv : cg_expr_t(g, it->c->value, num_as(it->c->value->type, D->t));
   D->all = known_meet(g, D->all);
   known_restore(g, save);
   bb = LLVMGetInsertBlock(g->b);
@@ -3338,7 +3353,452 @@ static void lower_case(struct cg *g, struct cdest *D, const struct citem *it,
   } else {
     LLVMBuildBr(g->b, D->end);
   }
-  dest_push(g, D, v, ci32(g, loc_of(g, it->c->kw_span)), bb);
+  dest_push(g, D, v, str ? str : ci32(g, loc_of(g, it->c->kw_span)), bb);
+}
+
+/* ---- cases that share their code ----------------------------------- */
+
+/* The buckets of a big switch end in cases of one shape (`age > 14 days
+ * => deny "r7"`, `age > 21 days => deny "r8"`): the same conditions but
+ * for their literals, and a constant value.  Lowered one by one, each
+ * would repeat the code of its conditions (and of the lets they read,
+ * behind a memo flag), which then dominates compile time.  Instead every
+ * such case branches to one copy of the code of the first, whose literals
+ * are phis of each case's own, as are the value and the trace (or, for
+ * many cases, loads from constant tables at the case's index).  Only
+ * conditions whose failures are located outside the case's own text are
+ * shared (the code is the first case's): comparisons of plain values,
+ * lets, outputs, fields that cannot be missing; no arithmetic, no calls,
+ * no money. */
+
+/* A literal that a shared case takes from a phi (one i1 or i64, whatever
+ * the context). */
+static int lit_param(const struct expr *e)
+{
+  switch (e->kind) {
+  case EX_DURATION: case EX_DATE: case EX_BOOL: case EX_PERCENT:
+    return 1;
+  case EX_INT:
+    return e->type && e->type->kind == TY_INT && !e->from_number &&
+           e->u.num.scale == 0;
+  case EX_NAME: case EX_QUALIFIED:
+    return e->ref.kind == REF_MEMBER || e->ref.kind == REF_COUNTRY ||
+           e->ref.kind == REF_CURRENCY;
+  default:
+    return 0;
+  }
+}
+
+static int plain_kind(const struct type *t)
+{
+  switch (t ? t->kind : TY_ERROR) {
+  case TY_BOOL: case TY_INT: case TY_PERCENT: case TY_DATE: case TY_DURATION:
+  case TY_COUNTRY: case TY_CURRENCY: case TY_ENUM:
+    return 1;
+  default:
+    return 0;
+  }
+}
+
+/* Whether no failure of e's code is located in e's own text. */
+static int shareable(struct cg *g, const struct expr *e, int depth)
+{
+  long long *k;
+
+  if (depth > 64)
+    return 0;
+  while (e->expansion)
+    e = e->expansion;
+  if (lit_param(e))
+    return 1;
+  switch (e->kind) {
+  case EX_NAME: case EX_QUALIFIED:
+    switch (e->ref.kind) {
+    case REF_LET: case REF_OUTPUT: case REF_CONST: case REF_REGION:
+      return 1;              /* located in their own declarations */
+    case REF_FIELD:
+      break;
+    default:
+      return 0;
+    }
+    /* fall through */
+  case EX_PATH:
+    /* Only a missing optional field fails here (missing_input). */
+    return e->ref.decl && e->ref.decl->kind == D_INPUT &&
+           (e->ref.decl->u.input.required || e->ref.decl->u.input.deflt);
+  case EX_UNARY:
+    return e->u.unary.op == UN_NOT &&
+           shareable(g, e->u.unary.operand, depth + 1);
+  case EX_BINARY:
+    switch (e->u.bin.op) {
+    case BIN_AND: case BIN_OR:
+      break;
+    case BIN_EQ: case BIN_NE: case BIN_LT: case BIN_LE: case BIN_GT:
+    case BIN_GE:
+      if (!plain_kind(e->u.bin.lhs->type) || !plain_kind(e->u.bin.rhs->type))
+        return 0;
+      break;
+    default:
+      return 0;
+    }
+    return shareable(g, e->u.bin.lhs, depth + 1) &&
+           shareable(g, e->u.bin.rhs, depth + 1);
+  case EX_IN:
+    return plain_kind(e->u.in.elem->type) &&
+           shareable(g, e->u.in.elem, depth + 1) &&
+           const_keys(g, e->u.in.set, &k, 0) >= 0;
+  default:
+    return 0;
+  }
+}
+
+/* Whether value e is a constant whose code is no instruction. */
+static int const_value(const struct expr *e, int depth)
+{
+  if (depth > 64)
+    return 0;
+  while (e->expansion)
+    e = e->expansion;
+  if (lit_param(e))
+    return 1;
+  switch (e->kind) {
+  case EX_VERDICT: case EX_MONEY:
+    return 1;
+  case EX_NAME: case EX_QUALIFIED:
+    return e->ref.kind == REF_CONST && e->ref.decl &&
+           e->ref.decl->u.value.init &&
+           const_value(e->ref.decl->u.value.init, depth + 1);
+  default:
+    return 0;
+  }
+}
+
+static int same_type(const struct type *a, const struct type *b)
+{
+  if (a == b)
+    return 1;
+  if (!a || !b || a->kind != b->kind || a->enm != b->enm)
+    return 0;
+  return a->kind != TY_SET || same_type(a->elem, b->elem);
+}
+
+/* Whether shareable a and b differ at most in their literals. */
+static int same_shape(struct cg *g, const struct expr *a,
+                      const struct expr *b, int depth)
+{
+  long long *ka, *kb;
+  int na, nb;
+
+  if (depth > 64)
+    return 0;
+  while (a->expansion)
+    a = a->expansion;
+  while (b->expansion)
+    b = b->expansion;
+  if (a->kind != b->kind || !same_type(a->type, b->type))
+    return 0;
+  if (lit_param(a) || lit_param(b))
+    return lit_param(a) && lit_param(b) && a->ref.kind == b->ref.kind &&
+           a->ref.decl == b->ref.decl;
+  switch (a->kind) {
+  case EX_NAME: case EX_QUALIFIED: case EX_PATH:
+    return a->ref.kind == b->ref.kind && a->ref.decl == b->ref.decl;
+  case EX_UNARY:
+    return a->u.unary.op == b->u.unary.op &&
+           same_shape(g, a->u.unary.operand, b->u.unary.operand, depth + 1);
+  case EX_BINARY:
+    return a->u.bin.op == b->u.bin.op &&
+           same_shape(g, a->u.bin.lhs, b->u.bin.lhs, depth + 1) &&
+           same_shape(g, a->u.bin.rhs, b->u.bin.rhs, depth + 1);
+  case EX_IN:
+    if (a->u.in.negated != b->u.in.negated ||
+        !same_shape(g, a->u.in.elem, b->u.in.elem, depth + 1))
+      return 0;
+    na = const_keys(g, a->u.in.set, &ka, 0);
+    nb = const_keys(g, b->u.in.set, &kb, 0);
+    return na >= 0 && na == nb && !memcmp(ka, kb, (size_t)na * sizeof *ka);
+  default:
+    return 0;
+  }
+}
+
+static unsigned long shape_hash(const struct expr *e, unsigned long h,
+                                int depth)
+{
+  if (depth > 64)
+    return h;
+  while (e->expansion)
+    e = e->expansion;
+  h = h * 31 + (unsigned long)e->kind;
+  if (lit_param(e))
+    return h;
+  switch (e->kind) {
+  case EX_NAME: case EX_QUALIFIED: case EX_PATH:
+    return h * 31 + (unsigned long)(size_t)e->ref.decl;
+  case EX_UNARY:
+    return shape_hash(e->u.unary.operand, h, depth + 1);
+  case EX_BINARY:
+    h = shape_hash(e->u.bin.lhs, h * 31 + (unsigned long)e->u.bin.op,
+                   depth + 1);
+    return shape_hash(e->u.bin.rhs, h, depth + 1);
+  case EX_IN:
+    return shape_hash(e->u.in.elem, h, depth + 1);
+  default:
+    return h;
+  }
+}
+
+/* e's literals that are parameters, in order (not those of sets). */
+static void lit_list(const struct expr *e, const struct expr **out, int *n,
+                     int depth)
+{
+  if (depth > 64)
+    return;
+  while (e->expansion)
+    e = e->expansion;
+  if (lit_param(e)) {
+    if (out)
+      out[*n] = e;
+    (*n)++;
+    return;
+  }
+  switch (e->kind) {
+  case EX_UNARY:
+    lit_list(e->u.unary.operand, out, n, depth + 1);
+    break;
+  case EX_BINARY:
+    lit_list(e->u.bin.lhs, out, n, depth + 1);
+    lit_list(e->u.bin.rhs, out, n, depth + 1);
+    break;
+  case EX_IN:
+    lit_list(e->u.in.elem, out, n, depth + 1);
+    break;
+  default:
+    break;
+  }
+}
+
+/* One case that branched to shared code: from where, with what. */
+struct sleaf {
+  LLVMBasicBlockRef bb;
+  struct val v;
+  LLVMValueRef tr;
+  LLVMValueRef *lit;
+};
+
+/* The code shared by cases of one shape that go on at one exit. */
+struct shared {
+  struct shared *next;
+  struct citem rep;              /* the first case: its code */
+  unsigned long hash;
+  const struct expr **lits;
+  int nlits;
+  LLVMBasicBlockRef bb;          /* where the cases branch */
+  struct ksave *kn;              /* met over them */
+  struct sleaf *leaves;
+  int nleaves, cap;
+};
+
+/* Whether case it (conjuncts from `at`) may share its code. */
+static int share_ok(struct cg *g, const struct citem *it)
+{
+  int j;
+
+  if (it->at >= it->nconj || !const_value(it->c->value, 0))
+    return 0;
+  for (j = it->at; j < it->nconj; j++)
+    if (!shareable(g, it->conj[j], 0))
+      return 0;
+  return 1;
+}
+
+/* Case it branches to the code it shares with others of its shape at
+ * exit ex (made on first use; lower_shared writes it). */
+static void share_case(struct cg *g, struct cdest *D, const struct citem *it,
+                       struct cexit *ex)
+{
+  unsigned long h = (unsigned long)(it->nconj - it->at);
+  struct shared *s;
+  struct sleaf *l;
+  const struct expr **lits;
+  int j, n = 0;
+
+  for (j = it->at; j < it->nconj; j++)
+    h = shape_hash(it->conj[j], h, 0);
+  for (s = ex->sh; s; s = s->next) {
+    if (s->hash != h || s->rep.nconj - s->rep.at != it->nconj - it->at)
+      continue;
+    for (j = 0; j < it->nconj - it->at &&
+                same_shape(g, s->rep.conj[s->rep.at + j], it->conj[it->at + j],
+                           0);
+         j++)
+      ;
+    if (j == it->nconj - it->at)
+      break;
+  }
+  if (!s) {
+    s = cg_alloc(g, sizeof *s);
+    if (!s)
+      return;
+    s->rep = *it;
+    s->hash = h;
+    for (j = it->at; j < it->nconj; j++)
+      lit_list(it->conj[j], NULL, &s->nlits, 0);
+    s->lits = cg_alloc(g, (size_t)(s->nlits + 1) * sizeof *s->lits);
+    if (!s->lits)
+      return;
+    for (j = it->at; j < it->nconj; j++)
+      lit_list(it->conj[j], s->lits, &n, 0);
+    s->bb = block(g, "shared");
+    s->next = ex->sh;
+    ex->sh = s;
+  }
+  if (s->nleaves == s->cap) {
+    int cap = 2 * s->cap + 8;
+    struct sleaf *ls = cg_alloc(g, (size_t)cap * sizeof *ls);
+
+    if (!ls)
+      return;
+    if (s->nleaves)
+      memcpy(ls, s->leaves, (size_t)s->nleaves * sizeof *ls);
+    s->leaves = ls;
+    s->cap = cap;
+  }
+  l = &s->leaves[s->nleaves++];
+  lits = malloc((size_t)(s->nlits + 1) * sizeof *lits);
+  l->lit = cg_alloc(g, (size_t)(s->nlits + 1) * sizeof *l->lit);
+  if (!lits || !l->lit) {
+    free(lits);
+    ice(g, "out of memory");
+    return;
+  }
+  n = 0;
+  for (j = it->at; j < it->nconj; j++)
+    lit_list(it->conj[j], lits, &n, 0);
+  /* Literals and the value are constants: no code here. */
+  for (j = 0; j < n; j++)
+    l->lit[j] = cg_expr_t(g, lits[j], lits[j]->type).a;
+  free(lits);
+  l->v = cg_expr_t(g, it->c->value, num_as(it->c->value->type, D->t));
+  l->tr = ci32(g, loc_of(g, it->c->kw_span));
+  l->bb = LLVMGetInsertBlock(g->b);
+  s->kn = known_meet(g, s->kn);
+  LLVMBuildBr(g->b, s->bb);
+}
+
+/* Cases above which shared code takes what differs between them from
+ * constant tables, by an index each case stores, instead of from phis: a
+ * phi of N incoming values costs register coalescing time quadratic in N
+ * (a 1,000-case block had 4 such phis of 998). */
+#define CG_SHARED_PHIS 32
+
+/* One column of what shared code takes from its cases (in[i] for case
+ * i): a phi, or (idx not NULL) a load from a constant table. */
+static LLVMValueRef shared_col(struct cg *g, const struct shared *s,
+                               LLVMValueRef *in, LLVMBasicBlockRef *bbs,
+                               LLVMValueRef idx, const char *name)
+{
+  LLVMTypeRef t = LLVMTypeOf(in[0]), at_;
+  LLVMValueRef v, gv, gi[2];
+
+  if (!idx) {
+    v = LLVMBuildPhi(g->b, t, name);
+    LLVMAddIncoming(v, in, bbs, (unsigned)s->nleaves);
+    return v;
+  }
+  at_ = LLVMArrayType(t, (unsigned)s->nleaves);
+  gv = LLVMAddGlobal(g->mod, at_, "rpol.cases");
+  LLVMSetInitializer(gv, LLVMConstArray(t, in, (unsigned)s->nleaves));
+  LLVMSetGlobalConstant(gv, 1);
+  LLVMSetLinkage(gv, LLVMPrivateLinkage);
+  LLVMSetUnnamedAddress(gv, LLVMGlobalUnnamedAddr);
+  gi[0] = ci64(g, 0);
+  gi[1] = idx;
+  return load(g, t, LLVMBuildInBoundsGEP2(g->b, at_, gv, gi, 2, name));
+}
+
+/* Writes the code that cases share at exit ex: the first case's, on
+ * phis (or tables) of every case's literals, value and trace. */
+static void lower_shared(struct cg *g, struct cdest *D, struct cexit *ex)
+{
+  struct shared *s;
+  LLVMBasicBlockRef *bbs;
+  LLVMValueRef *in, *sv, *old_v, tr, idx, slot, st;
+  const struct expr **old_e;
+  struct val v;
+  int i, j, old_n, ok;
+
+  for (s = ex->sh; s; s = s->next) {
+    bbs = malloc((size_t)(s->nleaves + 1) * sizeof *bbs);
+    in = malloc((size_t)(s->nleaves + 1) * sizeof *in);
+    sv = cg_alloc(g, (size_t)(s->nlits + 1) * sizeof *sv);
+    if (!bbs || !in || !sv || !s->nleaves) {
+      free(bbs);
+      free(in);
+      ice(g, "out of memory");
+      return;
+    }
+    for (i = 0; i < s->nleaves; i++)
+      bbs[i] = s->leaves[i].bb;
+    /* Tables hold constants only (the value's code is none: const_value). */
+    ok = s->nleaves > CG_SHARED_PHIS;
+    for (i = 0; i < s->nleaves && ok; i++) {
+      ok = LLVMIsConstant(s->leaves[i].v.a) && LLVMIsConstant(s->leaves[i].tr) &&
+           (!s->leaves[i].v.b || LLVMIsConstant(s->leaves[i].v.b));
+      for (j = 0; j < s->nlits && ok; j++)
+        ok = LLVMIsConstant(s->leaves[i].lit[j]);
+    }
+    idx = NULL;
+    if (ok) {
+      /* Each case stores its index where SROA leaves it in memory
+       * (volatile): a phi of them would be the one this avoids. */
+      slot = alloca_of(g, g->i32, "case.index");
+      for (i = 0; i < s->nleaves; i++) {
+        LLVMPositionBuilderBefore(g->b, LLVMGetBasicBlockTerminator(bbs[i]));
+        st = LLVMBuildStore(g->b, ci32(g, i), slot);
+        LLVMSetVolatile(st, 1);
+      }
+      at(g, s->bb);
+      idx = load(g, g->i32, slot);
+      LLVMSetVolatile(idx, 1);
+      idx = LLVMBuildZExt(g->b, idx, g->i64, "");
+    } else {
+      at(g, s->bb);
+    }
+    for (j = 0; j < s->nlits; j++) {
+      for (i = 0; i < s->nleaves; i++)
+        in[i] = s->leaves[i].lit[j];
+      sv[j] = shared_col(g, s, in, bbs, idx, "lit");
+    }
+    for (i = 0; i < s->nleaves; i++)
+      in[i] = s->leaves[i].tr;
+    tr = shared_col(g, s, in, bbs, idx, "tr");
+    for (i = 0; i < s->nleaves; i++)
+      in[i] = s->leaves[i].v.a;
+    v.a = shared_col(g, s, in, bbs, idx, "v");
+    v.b = NULL;
+    if (s->leaves[0].v.b) {
+      for (i = 0; i < s->nleaves; i++)
+        in[i] = s->leaves[i].v.b;
+      v.b = shared_col(g, s, in, bbs, idx, "v");
+    }
+    known_restore(g, s->kn);
+    /* The conditions may decide an output whose own block shares code:
+     * that one's substitutions last while it is written, then these. */
+    old_e = g->subst_e;
+    old_v = g->subst_v;
+    old_n = g->nsubst;
+    g->subst_e = s->lits;
+    g->subst_v = sv;
+    g->nsubst = s->nlits;
+    lower_case(g, D, &s->rep, NULL, 0, ex, &v, tr);
+    g->subst_e = old_e;
+    g->subst_v = old_v;
+    g->nsubst = old_n;
+    free(bbs);
+    free(in);
+  }
+  ex->sh = NULL;
 }
 
 static int lower_chain(struct cg *g, struct cdest *D, struct citem *items,
@@ -3390,7 +3850,7 @@ static int lower_switch(struct cg *g, struct cdest *D, struct citem *items,
   struct citem *sub = NULL;
   struct fknown *skn = NULL;
   struct ksave *start;
-  struct cexit own = {NULL, NULL, 0};
+  struct cexit own = {NULL, NULL, 0, 1, NULL};
   LLVMBasicBlockRef defbb;
   LLVMValueRef sw, x;
 
@@ -3511,6 +3971,7 @@ static int lower_switch(struct cg *g, struct cdest *D, struct citem *items,
   }
   ret = 0;
   if (ex == &own) {
+    lower_shared(g, D, &own);
     if (own.used) {
       at(g, own.bb);
       known_restore(g, own.kn);
@@ -3573,13 +4034,15 @@ static int lower_chain(struct cg *g, struct cdest *D, struct citem *items,
       j = i + 1;
     }
     if (j == n && ex) {
-      lower_case(g, D, it, kn, nkn, ex);
+      if (ex->shares && share_ok(g, it))
+        share_case(g, D, it, ex);
+      else
+        lower_case(g, D, it, kn, nkn, ex, NULL, NULL);
       return 0;
     }
+    memset(&next, 0, sizeof next);
     next.bb = block(g, "next");
-    next.kn = NULL;
-    next.used = 0;
-    lower_case(g, D, it, kn, nkn, &next);
+    lower_case(g, D, it, kn, nkn, &next, NULL, NULL);
     if (!next.used) {
       LLVMDeleteBasicBlock(next.bb);
       return 0;
