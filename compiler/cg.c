@@ -4794,18 +4794,10 @@ static char *optimise(LLVMModuleRef mod, LLVMTargetMachineRef tm)
   return s;
 }
 
-int cg_optimise(LLVMModuleRef mod, LLVMTargetMachineRef tm, char **err)
-{
-  *err = optimise(mod, tm);
-  if (*err == (char *)-1)
-    *err = strdup("internal compiler error: out of memory");
-  return *err ? -1 : 0;
-}
-
-static LLVMModuleRef bundle(LLVMContextRef ctx, const struct layout *L,
-                            const char *metadata, size_t metadata_len,
-                            LLVMTargetMachineRef tm, struct cg_times *t,
-                            int passes, char **err)
+LLVMModuleRef cg_bundle_timed(LLVMContextRef ctx, const struct layout *L,
+                              const char *metadata, size_t metadata_len,
+                              LLVMTargetMachineRef tm, struct cg_times *t,
+                              char **err)
 {
   double t0 = cg_now_ms(), t1, t2;
   struct cg g;
@@ -4877,7 +4869,7 @@ static LLVMModuleRef bundle(LLVMContextRef ctx, const struct layout *L,
     LLVMDisposeMessage(msg);
   }
   t2 = cg_now_ms();
-  if (!g.err && passes)
+  if (!g.err)
     g.err = optimise(g.mod, tm);
   if (t) {
     t->ir_ms = t1 - t0;
@@ -4910,28 +4902,11 @@ static LLVMModuleRef bundle(LLVMContextRef ctx, const struct layout *L,
   return g.mod;
 }
 
-LLVMModuleRef cg_bundle_timed(LLVMContextRef ctx, const struct layout *L,
-                              const char *metadata, size_t metadata_len,
-                              LLVMTargetMachineRef tm, struct cg_times *t,
-                              char **err)
-{
-  return bundle(ctx, L, metadata, metadata_len, tm, t, 1, err);
-}
-
 LLVMModuleRef cg_bundle_for(LLVMContextRef ctx, const struct layout *L,
                             const char *metadata, size_t metadata_len,
                             LLVMTargetMachineRef tm, char **err)
 {
-  return bundle(ctx, L, metadata, metadata_len, tm, NULL, 1, err);
-}
-
-LLVMModuleRef cg_bundle_unoptimised(LLVMContextRef ctx,
-                                    const struct layout *L,
-                                    const char *metadata,
-                                    size_t metadata_len,
-                                    LLVMTargetMachineRef tm, char **err)
-{
-  return bundle(ctx, L, metadata, metadata_len, tm, NULL, 0, err);
+  return cg_bundle_timed(ctx, L, metadata, metadata_len, tm, NULL, err);
 }
 
 LLVMModuleRef cg_bundle(LLVMContextRef ctx, const struct layout *L,

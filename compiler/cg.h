@@ -49,18 +49,6 @@ LLVMModuleRef cg_bundle_timed(LLVMContextRef ctx, const struct layout *L,
                               LLVMTargetMachineRef tm, struct cg_times *t,
                               char **err);
 
-/* As cg_bundle_for without the passes (the module is verified): for a
- * caller that splits it first (aot.c).  cg_optimise then runs them. */
-LLVMModuleRef cg_bundle_unoptimised(LLVMContextRef ctx,
-                                    const struct layout *L,
-                                    const char *metadata,
-                                    size_t metadata_len,
-                                    LLVMTargetMachineRef tm, char **err);
-
-/* Drops unused internal helpers and runs the pipeline cg_bundle_for runs
- * (tm borrowed).  0, or -1 with *err malloc'd. */
-int cg_optimise(LLVMModuleRef mod, LLVMTargetMachineRef tm, char **err);
-
 /* Initialises the native target and asm printer once per process
  * (thread-safe).  Returns 0, or -1 when the host has no LLVM target. */
 int cg_init_native(void);

@@ -633,84 +633,6 @@ static int file_has(const char *path, const char *needle, size_t nlen)
   return 0;
 }
 
-/* A policy big enough that rpolc build compiles it as two objects on two
- * threads (aot.c, AOT_SPLIT_MIN): three blocks of 999 cases.  The linked
- * object exports the descriptor alone and decides as the interpreter. */
-static void test_aot_split(void **state)
-{
-  static const char *const outs[] = {"eligible", "band", "level"};
-  size_t cap = 3 * 999 * 120 + 1024;
-  char *src = malloc(cap), *p, so[600], *err = NULL, *a, *b;
-  const char *path, *md;
-  static const char *const lines[] = {
-    LINE(DE, EUR, "\"price\":\"7\",\"quantity\":3", TODAY),
-    LINE(DE, EUR, "\"price\":\"7\",\"quantity\":998", TODAY),
-    LINE(DE, EUR, "\"price\":\"2\",\"quantity\":500", TODAY),
-    LINE(DE, EUR, "\"price\":\"7\",\"quantity\":5000", TODAY),
-    LINE(DE, EUR, "\"price\":\"92233720368547758\",\"quantity\":901",
-         TODAY),
-    NULL
-  };
-  struct session s;
-  struct layout L;
-  size_t mdlen;
-  void *h;
-  rpol_runtime *rt = NULL;
-  rpol_policy *pol = NULL, *ref = NULL;
-  int k, o;
-
-  (void)state;
-  assert_non_null(src);
-  p = src + sprintf(src, "policy \"split\" version \"1\"\n"
-                         "output band: int\n"
-                         "output level: int\n"
-                         "let total: money = item.price * item.quantity\n"
-                         "let many = item.quantity > 2\n");
-  for (o = 0; o < 3; o++) {
-    p += sprintf(p, "decide %s {\n", outs[o]);
-    for (k = 0; k < 999; k++)
-      if (o == 0)
-        p += sprintf(p, "  when item.quantity == %d and many and %s => "
-                        "deny \"q%d\"\n", k,
-                     k % 2 ? "total > 5 EUR" : "item.price >= 3", k);
-      else
-        p += sprintf(p, "  when item.quantity == %d and many and "
-                        "item.price >= %d => %d\n", k, o + 1, k * o);
-    p += sprintf(p, "  otherwise => %s\n}\n", o == 0 ? "allow" : "-1");
-  }
-  sprintf(p, "decide refund_method = original_payment\n"
-             "decide shipping_payer = customer\n");
-  path = write_file("split.rpol", src);
-  free(src);
-  load_layout(path, &s, &L, &md, &mdlen);
-  snprintf(so, sizeof so, "%s/split.so", tmpdir);
-  if (aot_build(&L, md, mdlen, so, AOT_SO, &err) != 0)
-    fail_msg("aot_build: %s", err);
-  h = dlopen(so, RTLD_NOW | RTLD_LOCAL);
-  assert_non_null(h);
-  assert_non_null(dlsym(h, RPOL_ARTIFACT_SYMBOL));
-  assert_null(dlsym(h, "rpol.out.0.1"));
-  assert_null(dlsym(h, "rpol.eval.0"));
-  dlclose(h);
-
-  assert_int_equal(rpol_runtime_new(&rt, NULL, NULL), RPOL_OK);
-  if (rpol_load(rt, so, &pol) != RPOL_OK)
-    fail_msg("rpol_load: %s", rpol_errmsg(rt));
-  assert_int_equal(engine_compile(rt, path, ENGINE_INTERP, stderr, &ref),
-                   RPOL_OK);
-  for (k = 0; lines[k]; k++) {
-    a = decide_json(pol, lines[k]);
-    b = decide_json(ref, lines[k]);
-    assert_string_equal(a, b);
-    free(a);
-    free(b);
-  }
-  rpol_policy_unref(pol);
-  rpol_policy_unref(ref);
-  rpol_runtime_free(rt);
-  session_free(&s);
-}
-
 static void test_emit_kinds(void **state)
 {
   static const struct {
@@ -1010,7 +932,6 @@ int main(void)
     cmocka_unit_test(test_jit_direct),
     cmocka_unit_test(test_jit_threads),
     cmocka_unit_test(test_aot_so),
-    cmocka_unit_test(test_aot_split),
     cmocka_unit_test(test_emit_kinds),
   };
 
