@@ -3318,7 +3318,23 @@ static void lower_case(struct cg *g, struct cdest *D, const struct citem *it,
   struct val v;
   int j;
 
-  for (j = it->at; j < it->nconj; j++) {
+  /* A case no switch has entered: its whole condition at once, as
+   * before switches (per conjunct, a random policy's `or` of nested set
+   * expressions took LLVM's passes minutes: difftest seed 1795740218,
+   * unit 489). */
+  if (it->at == 0 && it->nconj > 1 && !nkn) {
+    LLVMValueRef cond = cg_bool(g, it->c->cond);
+
+    exit_edge(g, ex);
+    th = block(g, "when");
+    from = LLVMGetInsertBlock(g->b);
+    br = LLVMBuildCondBr(g->b, cond, th, ex->bb);
+    at(g, th);
+    j = it->nconj;
+  } else {
+    j = it->at;
+  }
+  for (; j < it->nconj; j++) {
     int known = it->test[j] ? test_known(it->test[j], kn, nkn) : -1;
     LLVMValueRef cond;
 
