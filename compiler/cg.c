@@ -108,6 +108,13 @@ struct cg {
                                 trace after; -1 when not evaluated */
   LLVMValueRef *out_fns;     /* [noutputs] big outputs' own functions */
   char *out_done;
+  LLVMValueRef *let_fns;     /* [nlets] heavy lets' own functions */
+  char *let_done;
+  /* [nlets + noutputs] copies of each let's and output's code in the
+   * function being compiled, and the size of that code (see copy_weight;
+   * 0 until weighed). */
+  int *copies;
+  long *weight;
   struct fnmap *fns;
   int nfns, capfns;
 
@@ -721,6 +728,9 @@ static void begin_function(struct cg *g, LLVMValueRef fn)
   g->failcode = g->failloc = NULL;
   if (g->nknown)
     memset(g->known, KN_MAYBE, (size_t)g->nknown);
+  if (g->copies)
+    memset(g->copies, 0, sizeof *g->copies *
+                             (size_t)(g->prog->nlets + g->prog->noutputs));
   if (g->nfcache) {
     memset(g->fval, 0, sizeof *g->fval * (size_t)g->nfcache);
     memset(g->fpres, 0, sizeof *g->fpres * (size_t)g->nfcache);
@@ -2001,6 +2011,162 @@ static int refs_in(const struct expr *e, const struct decl *d, int depth)
 
 static void emit_let(struct cg *g, int i);
 
+/* A let or output read where some paths computed it and others did not
+ * gets a copy of its code there, behind its memo flag.  Copies nest (a
+ * copy of an output copies the lets it reads), so a policy whose big
+ * lets are read in many such places grew without bound: a generated
+ * 840-line policy made an evaluator of 147,000 instructions that LLVM
+ * took 70 s to optimise.  So a let or output whose code weighs more than
+ * this many expression nodes (what it reads counted in) is copied once;
+ * its other reads call a function of its own computing it on the frame
+ * (rpol.let.P.I, or rpol.out.P.K as for big outputs).  Small ones stay
+ * inline, where the frame can live in registers. */
+#define CG_COPY_WEIGHT 64
+
+static long weight_of(struct cg *g, int idx, int depth);
+
+static long weight_expr(struct cg *g, const struct expr *e, int depth)
+{
+  long w = 1;
+  int i;
+
+  if (!e || depth > 256)
+    return 1;
+  if (e->expansion)
+    return weight_expr(g, e->expansion, depth + 1);
+  switch (e->kind) {
+  case EX_NAME:
+    if (e->ref.kind == REF_LET) {
+      int li = e->ref.decl->u.value.index;
+
+      if (li >= 0 && li < g->prog->nlets && g->prog->lets[li] == e->ref.decl)
+        w += weight_of(g, li, depth + 1);
+    } else if (e->ref.kind == REF_OUTPUT) {
+      int k = e->ref.decl->u.output.index;
+
+      if (k >= 0 && k < g->prog->noutputs &&
+          g->prog->outputs[k] == e->ref.decl)
+        w += weight_of(g, g->prog->nlets + k, depth + 1);
+    }
+    break;
+  case EX_UNARY:
+    w += weight_expr(g, e->u.unary.operand, depth + 1);
+    break;
+  case EX_BINARY:
+  case EX_OF:
+  case EX_COALESCE:
+    w += weight_expr(g, e->u.bin.lhs, depth + 1) +
+         weight_expr(g, e->u.bin.rhs, depth + 1);
+    break;
+  case EX_IN:
+    w += weight_expr(g, e->u.in.elem, depth + 1) +
+         weight_expr(g, e->u.in.set, depth + 1);
+    break;
+  case EX_IF:
+    w += weight_expr(g, e->u.cond.cond, depth + 1) +
+         weight_expr(g, e->u.cond.then, depth + 1) +
+         weight_expr(g, e->u.cond.els, depth + 1);
+    break;
+  case EX_CALL:
+    for (i = 0; i < e->u.call.nargs; i++)
+      w += weight_expr(g, e->u.call.args[i], depth + 1);
+    break;
+  case EX_SET:
+    for (i = 0; i < e->u.set.n; i++)
+      w += weight_expr(g, e->u.set.elems[i], depth + 1);
+    break;
+  default:
+    break;
+  }
+  return w < CG_COPY_WEIGHT * 1024L ? w : CG_COPY_WEIGHT * 1024L;
+}
+
+/* The weight of let idx, or of output idx - nlets (memoised; a cycle,
+ * which sema rejects, would weigh as heavy). */
+static long weight_of(struct cg *g, int idx, int depth)
+{
+  const struct program *p = g->prog;
+  long w = 0;
+  int c;
+
+  if (!g->weight || idx < 0 || idx >= p->nlets + p->noutputs)
+    return CG_COPY_WEIGHT + 1;
+  if (g->weight[idx])
+    return g->weight[idx];
+  g->weight[idx] = CG_COPY_WEIGHT + 1;
+  if (idx < p->nlets) {
+    w = weight_expr(g, p->lets[idx]->u.value.init, depth);
+  } else {
+    const struct decl *d = p->outputs[idx - p->nlets];
+    const struct decl *dec = d->u.output.decided_by;
+
+    if (dec)
+      for (c = 0; c < dec->u.decide.ncases; c++)
+        w += weight_expr(g, dec->u.decide.cases[c]->cond, depth) +
+             weight_expr(g, dec->u.decide.cases[c]->value, depth);
+    else
+      w = weight_expr(g, d->u.output.deflt, depth);
+  }
+  if (w < 1)
+    w = 1;
+  g->weight[idx] = w < CG_COPY_WEIGHT * 1024L ? w : CG_COPY_WEIGHT * 1024L;
+  return g->weight[idx];
+}
+
+/* Whether this read of let or output idx calls its function instead of
+ * copying its code (see CG_COPY_WEIGHT); counts the copy otherwise. */
+static int copy_elsewhere(struct cg *g, int idx)
+{
+  if (!g->copies || !g->fr)
+    return 0;
+  if (g->copies[idx] > 0 && weight_of(g, idx, 0) > CG_COPY_WEIGHT)
+    return 1;
+  g->copies[idx]++;
+  return 0;
+}
+
+/* After calling a let's or output's function: it may have computed what
+ * it reads, and has computed idx. */
+static void called(struct cg *g, int idx)
+{
+  int i;
+
+  for (i = 0; i < g->nknown; i++)
+    if (g->known[i] == KN_NO)
+      g->known[i] = KN_MAYBE;
+  if (g->known)
+    g->known[idx] = KN_YES;
+}
+
+/* The function computing let i on the caller's frame (made when first
+ * needed, generated after the evaluator). */
+static void call_let(struct cg *g, int i)
+{
+  LLVMTypeRef pt[4] = {g->pslot, g->pres, g->penv, g->pframe};
+  LLVMValueRef args[4], rc;
+
+  if (!g->let_fns[i]) {
+    static const char noinline[] = "noinline";
+    unsigned kind = LLVMGetEnumAttributeKindForName(noinline,
+                                                    sizeof noinline - 1);
+    char name[64];
+
+    snprintf(name, sizeof name, "rpol.let.%d.%d", g->pindex, i);
+    g->let_fns[i] = new_internal(g, name,
+                                 LLVMFunctionType(g->i32, pt, 4, 0));
+    LLVMAddAttributeAtIndex(g->let_fns[i], LLVMAttributeFunctionIndex,
+                            LLVMCreateEnumAttribute(g->ctx, kind, 0));
+  }
+  args[0] = g->in;
+  args[1] = g->resp;
+  args[2] = g->envp;
+  args[3] = g->fr;
+  rc = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(g->let_fns[i]),
+                      g->let_fns[i], args, 4, "");
+  propagate(g, rc);
+  called(g, i);
+}
+
 /* Cases of a decide block from which a let read in two or more of its
  * conditions is computed before the first case, when it cannot fail:
  * otherwise each case that reads it where earlier cases may or may not
@@ -2042,6 +2208,10 @@ static void emit_let(struct cg *g, int i)
 
   if (st == KN_YES)
     return;
+  if (g->let_fns && g->fn != g->let_fns[i] && copy_elsewhere(g, i)) {
+    call_let(g, i);
+    return;
+  }
   if (st == KN_MAYBE)
     done = memo_guard(g, f, "let.done", "let", &kn);
   gen_value(g, f, cg_expr_t(g, d->u.value.init,
@@ -4183,7 +4353,6 @@ static void call_output(struct cg *g, int k)
   LLVMTypeRef pt[4] = {g->pslot, g->pres, g->penv, g->pframe};
   LLVMValueRef args[4], rc;
   char name[64];
-  int i;
 
   if (!g->out_fns[k]) {
     static const char noinline[] = "noinline";
@@ -4203,11 +4372,7 @@ static void call_output(struct cg *g, int k)
   rc = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(g->out_fns[k]),
                       g->out_fns[k], args, 4, "");
   propagate(g, rc);
-  for (i = 0; i < g->nknown; i++)
-    if (g->known[i] == KN_NO)
-      g->known[i] = KN_MAYBE;
-  if (g->known)
-    g->known[g->prog->nlets + k] = KN_YES;
+  called(g, g->prog->nlets + k);
 }
 
 /* Cases above which an output gets a function of its own. */
@@ -4226,8 +4391,9 @@ static void emit_output(struct cg *g, int k)
   struct ksave *kn = NULL;
   int hoist = 0;
 
-  if (st != KN_YES && dec && dec->u.decide.ncases > CG_OUTLINE_CASES &&
-      g->out_fns && g->fn != g->out_fns[k]) {
+  if (st != KN_YES && g->out_fns && g->fn != g->out_fns[k] &&
+      ((dec && dec->u.decide.ncases > CG_OUTLINE_CASES) ||
+       copy_elsewhere(g, g->prog->nlets + k))) {
     call_output(g, k);
     return;
   }
@@ -4277,6 +4443,14 @@ static void gen_output(struct cg *g, int k)
 {
   begin_function(g, g->out_fns[k]);
   emit_output(g, k);
+  LLVMBuildRet(g->b, ci32(g, 0));
+  end_function(g);
+}
+
+static void gen_let_fn(struct cg *g, int i)
+{
+  begin_function(g, g->let_fns[i]);
+  emit_let(g, i);
   LLVMBuildRet(g->b, ci32(g, 0));
   end_function(g);
 }
@@ -4448,6 +4622,12 @@ static LLVMValueRef gen_program(struct cg *g, const struct program *p,
   g->out_fns = cg_alloc(g, (size_t)(p->noutputs + 1) *
                                sizeof(LLVMValueRef));
   g->out_done = cg_alloc(g, (size_t)(p->noutputs + 1));
+  g->let_fns = cg_alloc(g, (size_t)(p->nlets + 1) * sizeof(LLVMValueRef));
+  g->let_done = cg_alloc(g, (size_t)(p->nlets + 1));
+  g->copies = cg_alloc(g, (size_t)(p->nlets + p->noutputs + 1) *
+                              sizeof *g->copies);
+  g->weight = cg_alloc(g, (size_t)(p->nlets + p->noutputs + 1) *
+                              sizeof *g->weight);
   g->nknown = 0;
   g->known = cg_alloc(g, (size_t)(p->nlets + p->noutputs + 1));
   /* One entry more: whether the order currency's exponent was checked
@@ -4464,7 +4644,8 @@ static LLVMValueRef gen_program(struct cg *g, const struct program *p,
     g->nfcache = p->ninputs;
   g->fns = NULL;
   g->nfns = g->capfns = 0;
-  if (!g->let_field || !g->out_field || !g->out_fns || !g->out_done)
+  if (!g->let_field || !g->out_field || !g->out_fns || !g->out_done ||
+      !g->let_fns || !g->let_done || !g->copies || !g->weight)
     return NULL;
   snprintf(name, sizeof name, "rpol.frame.%d", index);
   build_frame(g, name);
@@ -4477,6 +4658,12 @@ static LLVMValueRef gen_program(struct cg *g, const struct program *p,
       if (g->out_fns[i] && !g->out_done[i]) {
         g->out_done[i] = 1;
         gen_output(g, i);
+        more = 1;
+      }
+    for (i = 0; i < p->nlets && !g->err; i++)
+      if (g->let_fns[i] && !g->let_done[i]) {
+        g->let_done[i] = 1;
+        gen_let_fn(g, i);
         more = 1;
       }
     for (i = 0; i < g->nfns && !g->err; i++)

@@ -563,6 +563,94 @@ static void test_big_block(void **state)
   free(src);
 }
 
+/* Lines of function `name` in the LLVM IR file `path`, -1 if absent. */
+static long ir_function_lines(const char *path, const char *name)
+{
+  FILE *f = fopen(path, "r");
+  char line[4096], head[300];
+  long n = -1;
+
+  assert_non_null(f);
+  snprintf(head, sizeof head, "define internal i32 @%s(", name);
+  while (fgets(line, sizeof line, f)) {
+    if (n < 0 && strncmp(line, head, strlen(head)) == 0)
+      n = 0;
+    else if (n >= 0 && line[0] == '}')
+      break;
+    else if (n >= 0)
+      n++;
+  }
+  fclose(f);
+  return n;
+}
+
+/* A let too big to copy (cg.c, CG_COPY_WEIGHT) read in 60 cases, each
+ * reached whether or not an earlier case computed it: its code is copied
+ * once and the other reads call a function computing it (before, 60
+ * copies); the code agrees with the interpreter, and a failure inside
+ * that function is reported at the let's operator. */
+static void test_copied_lets(void **state)
+{
+  size_t cap = 60 * 120 + 2048;
+  char *src = malloc(cap), *p, ll[600], at[800], *err = NULL;
+  struct line_case lines[] = {
+    {LINE(DE, EUR, "\"price\":\"7\",\"quantity\":0", TODAY),
+     "\"reason\":\"q0\""},
+    {LINE(DE, EUR, "\"price\":\"7\",\"quantity\":3", TODAY),
+     "\"reason\":\"q3\""},
+    {LINE(DE, EUR, "\"price\":\"7\",\"quantity\":59", TODAY),
+     "\"reason\":\"q59\""},
+    {LINE(DE, EUR, "\"price\":\"7\",\"quantity\":5", TODAY), NULL},
+    {LINE(DE, EUR, "\"price\":\"7\",\"quantity\":200", TODAY),
+     "\"verdict\":\"allow\""},
+    {NULL, NULL}
+  };
+  struct session s;
+  struct layout L;
+  const char *md, *path;
+  size_t mdlen;
+  long n;
+  int k;
+
+  (void)state;
+  assert_non_null(src);
+  p = src + sprintf(src, "policy \"copies\" version \"1\"\n"
+                         "let big: int = (");
+  for (k = 0; k < 40; k++)
+    *p++ = '(';
+  p += sprintf(p, "item.quantity");
+  for (k = 0; k < 40; k++)
+    p += sprintf(p, " %c %d)", k % 2 ? '-' : '+', k + 1);
+  p += sprintf(p, ") / (item.quantity - 5)\n"
+                  "decide eligible {\n");
+  for (k = 0; k < 60; k++)
+    p += sprintf(p, "  when item.quantity == %d and big != %d => "
+                    "deny \"q%d\"\n", k, 1000000 + k, k);
+  sprintf(p, "  otherwise => allow\n"
+             "}\n"
+             "decide refund_method = original_payment\n"
+             "decide shipping_payer = customer\n");
+  /* Reported at the division, line 2. */
+  snprintf(at, sizeof at, "\"code\":\"division_by_zero\",\"message\":"
+           "\"division by zero\",\"at\":\"%s/copies.rpol:2:%d\"", tmpdir,
+           (int)(strstr(src, ") / (") - strchr(src, '\n')) + 2);
+  lines[3].want = at;
+  check_policy("copies.rpol", src, lines);
+
+  path = write_file("copies.rpol", src);
+  load_layout(path, &s, &L, &md, &mdlen);
+  snprintf(ll, sizeof ll, "%s/copies.ll", tmpdir);
+  if (aot_build(&L, md, mdlen, ll, AOT_LLVM, &err) != 0)
+    fail_msg("aot_build: %s", err);
+  assert_true(ir_function_lines(ll, "rpol.let.0.0") > 0);
+  n = ir_function_lines(ll, "rpol.eval.0");
+  print_message("evaluator of 60 reads of a big let: %ld lines of IR\n", n);
+  assert_true(n > 0 && n < 3000);
+  unlink(ll);
+  session_free(&s);
+  free(src);
+}
+
 static void test_aot_so(void **state)
 {
   struct session s;
@@ -927,6 +1015,7 @@ int main(void)
     cmocka_unit_test(test_types_externs),
     cmocka_unit_test(test_let_chain),
     cmocka_unit_test(test_big_block),
+    cmocka_unit_test(test_copied_lets),
     cmocka_unit_test(test_bundle),
     cmocka_unit_test(test_bundle_shared_module),
     cmocka_unit_test(test_jit_direct),
