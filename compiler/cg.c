@@ -102,6 +102,7 @@ struct cg {
   const struct program *prog;
   int pindex;
   int cur_slot;              /* order.currency */
+  int cur_required;          /* ... is required: present, exponent 0..9 */
   LLVMTypeRef frame, pframe;
   int *let_field;            /* [nlets] frame field of the flag; a, b after */
   int *out_field;            /* [noutputs] frame field of the flag; a, b,
@@ -683,6 +684,22 @@ static void order_currency_at_entry(struct cg *g)
   g->b = g->ab;
   if (g->cur_slot < 0) {
     g->cur_val = ci32(g, -1);
+  } else if (g->cur_required) {
+    /* Present in every line an evaluator is given (read_field), and a
+     * currency of the table, whose exponents are 0..CG_MAX_EXP: the
+     * decoder, the API's setters and sema refuse any other. */
+    sp = slot_at(g, g->in, g->cur_slot);
+    v = load_field(g, g->slot, sp, SL_V, g->i64);
+    g->cur_val = LLVMBuildTrunc(g->b, v, g->i32, "cur");
+    tab = load_field(g, g->env, g->envp, EV_CUR_EXP, g->p8);
+    g->exp_val = LLVMBuildSExt(
+        g->b,
+        load(g, g->i8,
+             index_ptr(g, g->i8, tab, LLVMBuildZExt(g->b, g->cur_val, g->i64,
+                                                    ""))),
+        g->i32, "exp");
+    g->b = saved;
+    return;
   } else {
     sp = slot_at(g, g->in, g->cur_slot);
     v = load_field(g, g->slot, sp, SL_V, g->i64);
@@ -913,7 +930,8 @@ static struct val cg_expr_t(struct cg *g, const struct expr *e,
                             const struct type *t);
 static struct setv *cg_set(struct cg *g, const struct expr *e);
 static struct val sv_mat(struct cg *g, struct setv *sv);
-static LLVMValueRef sv_has(struct cg *g, struct setv *sv, struct val x);
+static LLVMValueRef sv_has(struct cg *g, struct setv *sv, struct val x,
+                           long long xmax);
 
 static struct val cg_expr(struct cg *g, const struct expr *e)
 {
@@ -1121,6 +1139,8 @@ static LLVMValueRef field_present(struct cg *g, const struct expr *path)
  * (0 <= exp <= CG_MAX_EXP) on every path to the insertion point. */
 static int exp_checked(const struct cg *g)
 {
+  if (g->cur_required && g->cur_slot >= 0)
+    return 1;                   /* see order_currency_at_entry */
   return g->known && g->nknown > g->prog->nlets + g->prog->noutputs &&
          g->known[g->prog->nlets + g->prog->noutputs] == KN_YES;
 }
@@ -1157,11 +1177,12 @@ static LLVMValueRef order_pow10(struct cg *g)
     LLVMSetUnnamedAddress(g->pow10, LLVMGlobalUnnamedAddr);
   }
   g->b = g->ab;
-  in_range = LLVMBuildICmp(g->b, LLVMIntULE, exp, ci32(g, 18), "");
   idx[0] = ci64(g, 0);
-  idx[1] = LLVMBuildSelect(g->b, in_range,
-                           LLVMBuildZExt(g->b, exp, g->i64, ""),
-                           ci64(g, 0), "");
+  idx[1] = LLVMBuildZExt(g->b, exp, g->i64, "");
+  if (!g->cur_required || g->cur_slot < 0) {
+    in_range = LLVMBuildICmp(g->b, LLVMIntULE, exp, ci32(g, 18), "");
+    idx[1] = LLVMBuildSelect(g->b, in_range, idx[1], ci64(g, 0), "");
+  }
   g->p10_val = LLVMBuildLoad2(g->b, g->i64,
                               LLVMBuildInBoundsGEP2(g->b, at_, g->pow10, idx,
                                                     2, ""),
@@ -2412,7 +2433,8 @@ static struct val cg_expr_t(struct cg *g, const struct expr *e,
 
     if (!sv)
       return undef_val(g, t);
-    v.a = sv_has(g, sv, x);
+    v.a = sv_has(g, sv, x,
+                 et && et->kind == TY_COUNTRY ? RPOL_NCOUNTRY_CODES : 0);
     if (e->u.in.negated)
       v.a = LLVMBuildNot(g->b, v.a, "");
     return v;
@@ -2592,6 +2614,7 @@ static LLVMValueRef elem_eq(struct cg *g, int ek, struct val x, struct val y)
 
 static int sv_const(struct setv *sv);
 static struct val sv_const_array(struct cg *g, struct setv *sv);
+static struct setv *sv_folded(struct cg *g, struct setv *sv);
 
 /* Membership in a constant set of small non-negative numbers that spread
  * wider than one machine word (country codes are 0..675): a bitmap in
@@ -2600,15 +2623,26 @@ static struct val sv_const_array(struct cg *g, struct setv *sv);
  * the optimiser at compile time. */
 #define BITMAP_MAX_WORDS 512
 
+/* xmax > 0: every value x can take is below xmax (a country is a code
+ * 0..675: the decoder, the API's setters and sema accept no other), so a
+ * bitmap of at least xmax bits needs no range test. */
 static LLVMValueRef bitmap_has(struct cg *g, const long long *v, int k,
-                               LLVMValueRef x)
+                               LLVMValueRef x, long long xmax)
 {
-  int nw = (int)(v[k - 1] / 64) + 1, i;
-  unsigned long long *w = cg_alloc(g, (size_t)nw * sizeof *w);
-  LLVMValueRef *cw = cg_alloc(g, (size_t)nw * sizeof *cw);
-  LLVMTypeRef at_ = LLVMArrayType(g->i64, (unsigned)nw);
+  int nw = (int)(v[k - 1] / 64) + 1, i, whole = 0;
+  unsigned long long *w;
+  LLVMValueRef *cw;
+  LLVMTypeRef at_;
   LLVMValueRef gv, in_range, idx, word, bit, gi[2];
 
+  if (xmax > 0 && xmax <= 64LL * BITMAP_MAX_WORDS) {
+    if (nw < (xmax + 63) / 64)
+      nw = (int)((xmax + 63) / 64);
+    whole = 1;
+  }
+  w = cg_alloc(g, (size_t)nw * sizeof *w);
+  cw = cg_alloc(g, (size_t)nw * sizeof *cw);
+  at_ = LLVMArrayType(g->i64, (unsigned)nw);
   if (!w || !cw)
     return LLVMConstInt(g->i1, 0, 0);
   for (i = 0; i < k; i++)
@@ -2621,10 +2655,12 @@ static LLVMValueRef bitmap_has(struct cg *g, const long long *v, int k,
   LLVMSetLinkage(gv, LLVMPrivateLinkage);
   LLVMSetUnnamedAddress(gv, LLVMGlobalUnnamedAddr);
   /* Unsigned: a negative x is out of range too. */
-  in_range = LLVMBuildICmp(g->b, LLVMIntULT, x, ci64(g, 64LL * nw), "");
-  idx = LLVMBuildSelect(g->b, in_range,
-                        LLVMBuildLShr(g->b, x, ci64(g, 6), ""),
-                        ci64(g, 0), "");
+  in_range = whole ? NULL
+                   : LLVMBuildICmp(g->b, LLVMIntULT, x, ci64(g, 64LL * nw),
+                                   "");
+  idx = LLVMBuildLShr(g->b, x, ci64(g, 6), "");
+  if (in_range)
+    idx = LLVMBuildSelect(g->b, in_range, idx, ci64(g, 0), "");
   gi[0] = ci64(g, 0);
   gi[1] = idx;
   word = load(g, g->i64, LLVMBuildInBoundsGEP2(g->b, at_, gv, gi, 2, ""));
@@ -2633,18 +2669,26 @@ static LLVMValueRef bitmap_has(struct cg *g, const long long *v, int k,
                                    LLVMBuildAnd(g->b, x, ci64(g, 63), ""),
                                    ""),
                      ci64(g, 1), "");
-  return LLVMBuildAnd(g->b, in_range,
-                      LLVMBuildTrunc(g->b, bit, g->i1, ""), "in");
+  bit = LLVMBuildTrunc(g->b, bit, g->i1, "in");
+  return in_range ? LLVMBuildAnd(g->b, in_range, bit, "in") : bit;
 }
 
-static LLVMValueRef sv_has(struct cg *g, struct setv *sv, struct val x)
+static LLVMValueRef sv_has(struct cg *g, struct setv *sv, struct val x,
+                           long long xmax)
 {
+  struct setv *f;
+
+  if ((sv->kind == SV_UNION || sv->kind == SV_DIFF) && sv->ek == EK_INT &&
+      sv_const(sv) && (f = sv_folded(g, sv)) != NULL)
+    return sv_has(g, f, x, xmax);
   switch (sv->kind) {
   case SV_UNION:
-    return LLVMBuildOr(g->b, sv_has(g, sv->l, x), sv_has(g, sv->r, x), "");
+    return LLVMBuildOr(g->b, sv_has(g, sv->l, x, xmax),
+                       sv_has(g, sv->r, x, xmax), "");
   case SV_DIFF:
-    return LLVMBuildAnd(g->b, sv_has(g, sv->l, x),
-                        LLVMBuildNot(g->b, sv_has(g, sv->r, x), ""), "");
+    return LLVMBuildAnd(g->b, sv_has(g, sv->l, x, xmax),
+                        LLVMBuildNot(g->b, sv_has(g, sv->r, x, xmax), ""),
+                        "");
   case SV_LIST: {
     LLVMValueRef r = LLVMConstInt(g->i1, 0, 0);
     int i;
@@ -2657,7 +2701,7 @@ static LLVMValueRef sv_has(struct cg *g, struct setv *sv, struct val x)
 
       if (k > 2 && v[0] >= 0 && v[k - 1] >= 64 &&
           v[k - 1] < 64LL * BITMAP_MAX_WORDS)
-        return bitmap_has(g, v, k, as_i64(g, x.a));
+        return bitmap_has(g, v, k, as_i64(g, x.a), xmax);
       LLVMBasicBlockRef yes = block(g, "in.yes"), no = block(g, "in.no");
       LLVMBasicBlockRef end = block(g, "in.end");
       LLVMValueRef sw, phi, vals[2];
@@ -2880,6 +2924,29 @@ static int sv_fold(struct cg *g, struct setv *sv, struct celem **out)
     r[k++] = b[j++];
   *out = r;
   return k;
+}
+
+/* A union or difference of constant int sets (`EEA` is `EU + {IS, LI,
+ * NO}`) as the one constant list it folds to: one bitmap or switch
+ * instead of one per operand. */
+static struct setv *sv_folded(struct cg *g, struct setv *sv)
+{
+  struct celem *c;
+  struct setv *f;
+  int n = sv_fold(g, sv, &c), i;
+
+  if (n < 0)
+    return NULL;
+  f = new_setv(g, SV_LIST, EK_INT, sv->span);
+  if (!f)
+    return NULL;
+  f->el = cg_alloc(g, (size_t)(n + 1) * sizeof *f->el);
+  if (!f->el)
+    return NULL;
+  for (i = 0; i < n; i++)
+    f->el[i].a = ci64(g, c[i].v);
+  f->n = n;
+  return f;
 }
 
 /* A constant set as a private global array in the slot layout. */
@@ -4555,15 +4622,18 @@ static LLVMValueRef gen_evaluator(struct cg *g)
   return fn;
 }
 
-static int find_currency_slot(const struct program *p)
+static int find_currency_slot(const struct program *p, int *required)
 {
   int i;
 
+  *required = 0;
   for (i = 0; i < p->ninputs; i++) {
     const struct decl *d = p->inputs[i];
 
-    if (d->u.input.path && strcmp(d->u.input.path, "order.currency") == 0)
+    if (d->u.input.path && strcmp(d->u.input.path, "order.currency") == 0) {
+      *required = d->u.input.required && !d->u.input.deflt;
       return d->u.input.slot;
+    }
   }
   return -1;
 }
@@ -4616,7 +4686,7 @@ static LLVMValueRef gen_program(struct cg *g, const struct program *p,
 
   g->prog = p;
   g->pindex = index;
-  g->cur_slot = find_currency_slot(p);
+  g->cur_slot = find_currency_slot(p, &g->cur_required);
   g->let_field = cg_alloc(g, (size_t)(p->nlets + 1) * sizeof(int));
   g->out_field = cg_alloc(g, (size_t)(p->noutputs + 1) * sizeof(int));
   g->out_fns = cg_alloc(g, (size_t)(p->noutputs + 1) *
