@@ -431,6 +431,48 @@ static LLVMValueRef arith2(struct cg *g, const char *name, LLVMValueRef x,
   return r;
 }
 
+/* P of M (§7): M * P / 10^6 (P in millionths of one, 15% = 150000)
+ * rounded half away from zero, as rpol_percent_of.  Where the product
+ * fits 64 bits, as it does for any plausible amount, it is divided by the
+ * constant inline (a multiply and shifts); otherwise rpol_percent_of's
+ * 128-bit path decides and fails as it did.  The helper alone was a call
+ * of some 70 instructions, too big for the inliner. */
+static LLVMValueRef percent_of(struct cg *g, LLVMValueRef p, LLVMValueRef m,
+                               int loc)
+{
+  LLVMValueRef args[2] = {p, m}, prod, rc, q, r, up, step, vals[2], phi;
+  LLVMBasicBlockRef fast = block(g, "pct.fast"), slow = block(g, "pct.slow");
+  LLVMBasicBlockRef end = block(g, "pct.end"), bbs[2];
+
+  rc = helper_out(g, "rpol_mul", args, 2, &prod);
+  cond_br_error(g, LLVMBuildICmp(g->b, LLVMIntNE, rc, ci32(g, 0), ""), slow,
+                fast);
+  at(g, fast);
+  q = LLVMBuildSDiv(g->b, prod, ci64(g, 1000000), "");
+  r = LLVMBuildSRem(g->b, prod, ci64(g, 1000000), "");
+  /* |r| >= 10^6 / 2: one step away from zero, the sign of r (not 0). */
+  up = LLVMBuildOr(g->b,
+                   LLVMBuildICmp(g->b, LLVMIntSGE, r, ci64(g, 500000), ""),
+                   LLVMBuildICmp(g->b, LLVMIntSLE, r, ci64(g, -500000), ""),
+                   "");
+  step = LLVMBuildSelect(g->b,
+                         LLVMBuildICmp(g->b, LLVMIntSLT, r, ci64(g, 0), ""),
+                         ci64(g, -1), ci64(g, 1), "");
+  vals[0] = LLVMBuildAdd(g->b, q,
+                         LLVMBuildSelect(g->b, up, step, ci64(g, 0), ""),
+                         "");
+  bbs[0] = LLVMGetInsertBlock(g->b);
+  LLVMBuildBr(g->b, end);
+  at(g, slow);
+  vals[1] = arith2(g, "rpol_percent_of", p, m, loc);
+  bbs[1] = LLVMGetInsertBlock(g->b);
+  LLVMBuildBr(g->b, end);
+  at(g, end);
+  phi = LLVMBuildPhi(g->b, g->i64, "pct");
+  LLVMAddIncoming(phi, vals, bbs, 2);
+  return phi;
+}
+
 static LLVMValueRef const_string(struct cg *g, const char *s, size_t len)
 {
   LLVMValueRef init = LLVMConstStringInContext(g->ctx, s, (unsigned)len, 0);
@@ -2444,8 +2486,7 @@ static struct val cg_expr_t(struct cg *g, const struct expr *e,
     struct val m = cg_expr_t(g, e->u.bin.rhs,
                              num_as(e->u.bin.rhs->type, &ty_money));
 
-    v.a = arith2(g, "rpol_percent_of", p.a, m.a,
-                 loc_of(g, e->u.bin.op_span));
+    v.a = percent_of(g, p.a, m.a, loc_of(g, e->u.bin.op_span));
     v.b = m.b;
     return v;
   }
