@@ -85,6 +85,7 @@ struct fnmap {
 struct cg {
   LLVMContextRef ctx;
   LLVMModuleRef mod;
+  LLVMModuleRef vm;          /* value.bc, lazily read, until linked */
   LLVMBuilderRef b;          /* code */
   LLVMBuilderRef ab;         /* allocas of the current function */
   const struct layout *L;
@@ -375,10 +376,13 @@ static void propagate(struct cg *g, LLVMValueRef rc)
 static LLVMValueRef helper(struct cg *g, const char *name,
                            LLVMValueRef *args, unsigned n)
 {
-  LLVMValueRef fn = LLVMGetNamedFunction(g->mod, name);
+  LLVMValueRef fn = LLVMGetNamedFunction(g->mod, name), src;
   LLVMTypeRef fty, pt[8];
   unsigned i, np;
 
+  /* Declared here at its first call; link_value_bc brings the body. */
+  if (!fn && g->vm && (src = LLVMGetNamedFunction(g->vm, name)))
+    fn = LLVMAddFunction(g->mod, name, LLVMGlobalGetValueType(src));
   if (!fn || n > 8) {
     ice(g, "runtime helper %s is missing", name);
     return ci32(g, 0);
@@ -4904,23 +4908,44 @@ static void init_types(struct cg *g)
   g->evalfn = LLVMFunctionType(g->i32, f, 3, 0);
 }
 
-/* Links value.bc into the (empty) module: its helpers are then defined
- * here, with clang's types, and calls to them are checked against those. */
-static int link_value_bc(struct cg *g)
+/* Reads value.bc lazily into g->vm: its functions' types, not their
+ * bodies (reading all of it took 10.5 M instructions, about 4 ms, of every
+ * compile, though a policy calls a few of its helpers).  helper() declares
+ * a helper in the module at its first call, with clang's types, and checks
+ * calls against those; link_value_bc then brings the bodies of those. */
+static int load_value_bc(struct cg *g)
 {
   LLVMMemoryBufferRef buf;
-  LLVMModuleRef vm = NULL;
-  LLVMValueRef fn;
-  LLVMValueRef gv;
 
   buf = LLVMCreateMemoryBufferWithMemoryRange(
       (const char *)rpol_value_bc, rpol_value_bc_len, "value.bc", 0);
-  if (LLVMParseBitcodeInContext2(g->ctx, buf, &vm)) {
-    LLVMDisposeMemoryBuffer(buf);
+  if (LLVMGetBitcodeModuleInContext2(g->ctx, buf, &g->vm)) {
+    LLVMDisposeMemoryBuffer(buf);     /* the module owns it on success */
+    g->vm = NULL;
     ice(g, "the embedded value.bc does not parse");
     return -1;
   }
-  LLVMDisposeMemoryBuffer(buf);
+  return 0;
+}
+
+/* Links the helpers the module calls (and what they call) from g->vm,
+ * which it consumes: defined linkonce_odr there, the linker takes only
+ * those the module references, and reads only their bodies. */
+static int link_value_bc(struct cg *g)
+{
+  LLVMModuleRef vm = g->vm;
+  LLVMValueRef fn;
+  LLVMValueRef gv;
+
+  g->vm = NULL;
+  for (fn = LLVMGetFirstFunction(vm); fn; fn = LLVMGetNextFunction(fn))
+    if (!LLVMIsDeclaration(fn))
+      LLVMSetLinkage(fn, LLVMLinkOnceODRLinkage);
+  for (gv = LLVMGetFirstGlobal(vm); gv; gv = LLVMGetNextGlobal(gv))
+    if (!LLVMIsDeclaration(gv) &&
+        LLVMGetLinkage(gv) != LLVMInternalLinkage &&
+        LLVMGetLinkage(gv) != LLVMPrivateLinkage)
+      LLVMSetLinkage(gv, LLVMLinkOnceODRLinkage);
   /* Same triple and layout, or the linker warns (on stderr). */
   LLVMSetTarget(vm, LLVMGetTarget(g->mod));
   LLVMSetDataLayout(vm, LLVMGetDataLayoutStr(g->mod));
@@ -4929,9 +4954,12 @@ static int link_value_bc(struct cg *g)
     return -1;
   }
   /* Internal, so they inline and vanish; and no CPU pinned by clang, so
-   * the inliner sees them as compatible with our functions. */
+   * the inliner sees them as compatible with our functions.  (The
+   * module's own functions and globals are defined by then: only what
+   * came from value.bc is linkonce_odr.) */
   for (fn = LLVMGetFirstFunction(g->mod); fn; fn = LLVMGetNextFunction(fn)) {
-    if (LLVMIsDeclaration(fn))
+    if (LLVMIsDeclaration(fn) ||
+        LLVMGetLinkage(fn) != LLVMLinkOnceODRLinkage)
       continue;
     LLVMSetLinkage(fn, LLVMInternalLinkage);
     LLVMRemoveStringAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
@@ -4942,7 +4970,8 @@ static int link_value_bc(struct cg *g)
                                      "tune-cpu", 8);
   }
   for (gv = LLVMGetFirstGlobal(g->mod); gv; gv = LLVMGetNextGlobal(gv))
-    if (!LLVMIsDeclaration(gv))
+    if (!LLVMIsDeclaration(gv) &&
+        LLVMGetLinkage(gv) == LLVMLinkOnceODRLinkage)
       LLVMSetLinkage(gv, LLVMInternalLinkage);
   return 0;
 }
@@ -5152,9 +5181,9 @@ LLVMModuleRef cg_bundle_timed(LLVMContextRef ctx, const struct layout *L,
   g.ab = LLVMCreateBuilderInContext(ctx);
   g.hb = LLVMCreateBuilderInContext(ctx);
   init_types(&g);
-  if (link_value_bc(&g) == 0) {
+  if (load_value_bc(&g) == 0) {
     for (i = 0; required_helpers[i]; i++)
-      if (!LLVMGetNamedFunction(g.mod, required_helpers[i]))
+      if (!LLVMGetNamedFunction(g.vm, required_helpers[i]))
         ice(&g, "value.bc lacks %s", required_helpers[i]);
   }
   if (!g.err) {
@@ -5172,6 +5201,10 @@ LLVMModuleRef cg_bundle_timed(LLVMContextRef ctx, const struct layout *L,
     if (!g.err && evals)
       gen_artifact(&g, evals, L->nprogs, metadata, metadata_len);
   }
+  if (!g.err)
+    link_value_bc(&g);
+  if (g.vm)
+    LLVMDisposeModule(g.vm);
   t1 = cg_now_ms();
   if (!g.err && LLVMVerifyModule(g.mod, LLVMReturnStatusAction, &msg)) {
     char *s = dup_llvm_message("internal compiler error: invalid IR: ",
