@@ -22,9 +22,9 @@
 #include <unistd.h>
 
 #include <llvm/Config/llvm-config.h>
-#include <openssl/evp.h>
 
 #include "jit_cache.h"
+#include "sha256.h"
 
 /* Made by the Makefile: a hash of the compiler's sources and value.bc. */
 extern const char rpol_build_id[];
@@ -36,17 +36,17 @@ enum { HEADER = 8 + JIT_CACHE_KEY_LEN + 8 + 32 };
 #define MAX_OBJECT ((uint64_t)1 << 31)
 
 /* Each part with its length, so that no two lists of parts hash alike. */
-static void put(EVP_MD_CTX *c, const char *s, size_t n)
+static void put(struct sha256 *c, const char *s, size_t n)
 {
   unsigned char len[8];
 
   for (int i = 0; i < 8; i++)
     len[i] = (unsigned char)((uint64_t)n >> (8 * i));
-  EVP_DigestUpdate(c, len, sizeof len);
-  EVP_DigestUpdate(c, s, n);
+  sha256_update(c, len, sizeof len);
+  sha256_update(c, s, n);
 }
 
-static void put_str(EVP_MD_CTX *c, const char *s)
+static void put_str(struct sha256 *c, const char *s)
 {
   put(c, s ? s : "", s ? strlen(s) : 0);
 }
@@ -54,41 +54,26 @@ static void put_str(EVP_MD_CTX *c, const char *s)
 int jit_cache_key(LLVMTargetMachineRef tm, const char *metadata, size_t len,
                   unsigned char key[JIT_CACHE_KEY_LEN])
 {
-  EVP_MD_CTX *c = EVP_MD_CTX_new();
+  struct sha256 c;
   char *triple, *cpu, *features;
-  unsigned int n = 0;
-  int ok;
 
-  if (!c)
-    return -1;
   triple = LLVMGetTargetMachineTriple(tm);
   cpu = LLVMGetTargetMachineCPU(tm);
   features = LLVMGetTargetMachineFeatureString(tm);
-  ok = EVP_DigestInit_ex(c, EVP_sha256(), NULL) == 1;
-  if (ok) {
-    put_str(c, "rpol jit cache 1");
-    put_str(c, RPOL_VERSION_TEXT);
-    put_str(c, rpol_build_id);
-    put_str(c, LLVM_VERSION_STRING);
-    put_str(c, triple);
-    put_str(c, cpu);
-    put_str(c, features);
-    put(c, metadata, len);
-    ok = EVP_DigestFinal_ex(c, key, &n) == 1 && n == JIT_CACHE_KEY_LEN;
-  }
+  sha256_init(&c);
+  put_str(&c, "rpol jit cache 1");
+  put_str(&c, RPOL_VERSION_TEXT);
+  put_str(&c, rpol_build_id);
+  put_str(&c, LLVM_VERSION_STRING);
+  put_str(&c, triple);
+  put_str(&c, cpu);
+  put_str(&c, features);
+  put(&c, metadata, len);
+  sha256_final(&c, key);
   LLVMDisposeMessage(triple);
   LLVMDisposeMessage(cpu);
   LLVMDisposeMessage(features);
-  EVP_MD_CTX_free(c);
-  return ok ? 0 : -1;
-}
-
-static int sha256(const char *p, size_t n, unsigned char out[32])
-{
-  unsigned int len = 0;
-
-  return EVP_Digest(p, n, out, &len, EVP_sha256(), NULL) == 1 && len == 32
-         ? 0 : -1;
+  return 0;
 }
 
 char *jit_cache_path(const char *dir,
@@ -164,9 +149,10 @@ LLVMMemoryBufferRef jit_cache_load(const char *dir,
       (uint64_t)st.st_size != (uint64_t)HEADER + len)
     goto out;
   obj = malloc((size_t)len);
-  if (!obj || read_all(fd, obj, (size_t)len) != 0 ||
-      sha256(obj, (size_t)len, sum) != 0 ||
-      memcmp(sum, h + 8 + JIT_CACHE_KEY_LEN + 8, 32) != 0)
+  if (!obj || read_all(fd, obj, (size_t)len) != 0)
+    goto out;
+  sha256(obj, (size_t)len, sum);
+  if (memcmp(sum, h + 8 + JIT_CACHE_KEY_LEN + 8, 32) != 0)
     goto out;
   buf = LLVMCreateMemoryBufferWithMemoryRangeCopy(obj, (size_t)len,
                                                   "rpol-jit-cache");
@@ -213,8 +199,7 @@ int jit_cache_store(const char *dir, const unsigned char key[JIT_CACHE_KEY_LEN],
   memcpy(h + 8, key, JIT_CACHE_KEY_LEN);
   for (int i = 0; i < 8; i++)
     h[8 + JIT_CACHE_KEY_LEN + i] = (char)((uint64_t)len >> (8 * i));
-  if (sha256(obj, len, (unsigned char *)h + 8 + JIT_CACHE_KEY_LEN + 8) != 0)
-    return -1;
+  sha256(obj, len, (unsigned char *)h + 8 + JIT_CACHE_KEY_LEN + 8);
   path = jit_cache_path(dir, key);
   if (!path)
     return -1;

@@ -6,12 +6,12 @@
  * spans up independently, agree on every number.
  */
 #include <json-c/json.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "interp.h"
 #include "layout.h"
+#include "sha256.h"
 #include "../runtime/value.h"
 
 #ifndef RPOL_SCHEMA_HASH
@@ -250,8 +250,8 @@ static json_object *jstr(const char *s)
 static void sha256_hex(const char *data, size_t len, char out[65])
 {
   unsigned char md[32];
-  unsigned int mdlen = 0;
-  EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
+
+  sha256(data, len, md);
   for (int i = 0; i < 32; i++)
     snprintf(out + 2 * i, 3, "%02x", md[i]);
 }
