@@ -131,7 +131,9 @@ struct rpol_env {
  * The caller resets the result before each call, as rpol_decide does:
  * code RPOL_DECIDED, err_loc -1, policy the evaluator's index, verdict 0,
  * reason -1, scratch_used 0, every out[k] zeroed (not reported) and every
- * trace[k] -1.  An evaluator writes only what it decides. */
+ * trace[k] -1.  An evaluator writes only what it decides; after an
+ * error, out and trace may hold what it decided before the error, and
+ * readers look at them only when code is RPOL_DECIDED. */
 typedef int (*rpol_eval_fn)(const struct rpol_slot *in,
                             struct rpol_result *res,
                             const struct rpol_env *env);
