@@ -20,7 +20,7 @@ DEPS := flex:flex bison:bison llvm-config:llvm-dev clang:clang \
         /usr/include/json-c/json.h:libjson-c-dev \
         /usr/include/cmocka.h:libcmocka-dev \
         /usr/include/x86_64-linux-gnu/ffi.h:libffi-dev \
-        /usr/include/openssl/sha.h:libssl-dev \
+        /usr/include/nettle/sha2.h:nettle-dev \
         xxd:xxd pkg-config:pkg-config valgrind:valgrind jq:jq python3:python3
 missing_pkgs = $(strip $(foreach d,$(DEPS),$(if $(or $(wildcard $(word 1,$(subst :, ,$(d)))),$(shell command -v $(word 1,$(subst :, ,$(d))) 2>/dev/null)),,$(word 2,$(subst :, ,$(d))))))
 MISSING := $(missing_pkgs)
@@ -35,7 +35,7 @@ endif
 LLVM_CFLAGS := $(shell $(LLVM_CONFIG) --cflags 2>/dev/null | sed 's/-std=[^ ]*//; s/-Werror[^ ]*//g')
 LLVM_LIBS   := $(shell $(LLVM_CONFIG) --ldflags --libs core orcjit native passes bitreader linker target analysis 2>/dev/null) \
                $(shell $(LLVM_CONFIG) --system-libs 2>/dev/null)
-DEP_LIBS    := -ljson-c -lffi -lcrypto -ldl -lpthread -lm
+DEP_LIBS    := -ljson-c -lffi -lnettle -ldl -lpthread -lm
 
 WARN     := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes
 CFLAGS   ?= -O2 -g

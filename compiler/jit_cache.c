@@ -24,7 +24,7 @@
 #include <llvm/Config/llvm-config.h>
 
 #include "jit_cache.h"
-#include "sha256.h"
+#include <nettle/sha2.h>
 
 /* Made by the Makefile: a hash of the compiler's sources and value.bc. */
 extern const char rpol_build_id[];
@@ -36,25 +36,35 @@ enum { HEADER = 8 + JIT_CACHE_KEY_LEN + 8 + 32 };
 #define MAX_OBJECT ((uint64_t)1 << 31)
 
 /* Each part with its length, so that no two lists of parts hash alike. */
-static void put(struct sha256 *c, const char *s, size_t n)
+static void put(struct sha256_ctx *c, const char *s, size_t n)
 {
   unsigned char len[8];
 
   for (int i = 0; i < 8; i++)
     len[i] = (unsigned char)((uint64_t)n >> (8 * i));
-  sha256_update(c, len, sizeof len);
-  sha256_update(c, s, n);
+  sha256_update(c, sizeof len, len);
+  sha256_update(c, n, (const uint8_t *)s);
 }
 
-static void put_str(struct sha256 *c, const char *s)
+static void put_str(struct sha256_ctx *c, const char *s)
 {
   put(c, s ? s : "", s ? strlen(s) : 0);
+}
+
+/* The SHA-256 an entry's object is checked against. */
+static void digest(const void *data, size_t n, unsigned char out[32])
+{
+  struct sha256_ctx c;
+
+  sha256_init(&c);
+  sha256_update(&c, n, data);
+  sha256_digest(&c, SHA256_DIGEST_SIZE, out);
 }
 
 int jit_cache_key(LLVMTargetMachineRef tm, const char *metadata, size_t len,
                   unsigned char key[JIT_CACHE_KEY_LEN])
 {
-  struct sha256 c;
+  struct sha256_ctx c;
   char *triple, *cpu, *features;
 
   triple = LLVMGetTargetMachineTriple(tm);
@@ -69,7 +79,7 @@ int jit_cache_key(LLVMTargetMachineRef tm, const char *metadata, size_t len,
   put_str(&c, cpu);
   put_str(&c, features);
   put(&c, metadata, len);
-  sha256_final(&c, key);
+  sha256_digest(&c, SHA256_DIGEST_SIZE, key);
   LLVMDisposeMessage(triple);
   LLVMDisposeMessage(cpu);
   LLVMDisposeMessage(features);
@@ -151,7 +161,7 @@ LLVMMemoryBufferRef jit_cache_load(const char *dir,
   obj = malloc((size_t)len);
   if (!obj || read_all(fd, obj, (size_t)len) != 0)
     goto out;
-  sha256(obj, (size_t)len, sum);
+  digest(obj, (size_t)len, sum);
   if (memcmp(sum, h + 8 + JIT_CACHE_KEY_LEN + 8, 32) != 0)
     goto out;
   buf = LLVMCreateMemoryBufferWithMemoryRangeCopy(obj, (size_t)len,
@@ -199,7 +209,7 @@ int jit_cache_store(const char *dir, const unsigned char key[JIT_CACHE_KEY_LEN],
   memcpy(h + 8, key, JIT_CACHE_KEY_LEN);
   for (int i = 0; i < 8; i++)
     h[8 + JIT_CACHE_KEY_LEN + i] = (char)((uint64_t)len >> (8 * i));
-  sha256(obj, len, (unsigned char *)h + 8 + JIT_CACHE_KEY_LEN + 8);
+  digest(obj, len, (unsigned char *)h + 8 + JIT_CACHE_KEY_LEN + 8);
   path = jit_cache_path(dir, key);
   if (!path)
     return -1;

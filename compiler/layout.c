@@ -11,7 +11,7 @@
 
 #include "interp.h"
 #include "layout.h"
-#include "sha256.h"
+#include <nettle/sha2.h>
 #include "../runtime/value.h"
 
 #ifndef RPOL_SCHEMA_HASH
@@ -249,9 +249,12 @@ static json_object *jstr(const char *s)
 
 static void sha256_hex(const char *data, size_t len, char out[65])
 {
-  unsigned char md[32];
+  struct sha256_ctx c;
+  unsigned char md[SHA256_DIGEST_SIZE];
 
-  sha256(data, len, md);
+  sha256_init(&c);
+  sha256_update(&c, len, (const uint8_t *)data);
+  sha256_digest(&c, sizeof md, md);
   for (int i = 0; i < 32; i++)
     snprintf(out + 2 * i, 3, "%02x", md[i]);
 }

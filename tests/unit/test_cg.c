@@ -721,6 +721,29 @@ static int file_has(const char *path, const char *needle, size_t nlen)
   return 0;
 }
 
+/* The metadata names each source with its SHA-256 (nettle's), which
+ * must be the file's: the digest below is sha256sum's of this text. */
+static void test_source_digest(void **state)
+{
+  static const char src[] =
+      "policy \"digest\" version \"1\"\n"
+      "decide eligible = allow\n"
+      "decide refund_method = original_payment\n"
+      "decide shipping_payer = customer\n";
+  static const char want[] = "\"sha256\":\"48daf6d282fa23ccbd74678c27a6090d"
+                             "ab1d6f2ac80784e2af635533f37a101a\"";
+  struct session s;
+  struct layout L;
+  const char *md;
+  size_t mdlen;
+
+  (void)state;
+  load_layout(write_file("digest.rpol", src), &s, &L, &md, &mdlen);
+  if (!strstr(md, want))
+    fail_msg("no %s in the metadata: %.300s", want, md);
+  session_free(&s);
+}
+
 static void test_emit_kinds(void **state)
 {
   static const struct {
@@ -1022,6 +1045,7 @@ int main(void)
     cmocka_unit_test(test_jit_threads),
     cmocka_unit_test(test_aot_so),
     cmocka_unit_test(test_emit_kinds),
+    cmocka_unit_test(test_source_digest),
   };
 
   return cmocka_run_group_tests(tests, setup, teardown);
