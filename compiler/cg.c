@@ -13,7 +13,7 @@
  * flag is tested only where some paths computed it and others did not;
  * the optimiser then keeps the frame in registers.  An output of more
  * than CG_OUTLINE_CASES cases is decided by a function of its own,
- * rpol.out.P.K, on the evaluator's frame (see call_output).  `fn`s are
+ * rpol.out.P.K, on the evaluator's frame (see call_frame_fn).  `fn`s are
  * functions rpol.fn.P.NAME, called with their arguments, returning their
  * value through pointers.  Every failure writes res->code and res->err_loc at
  * the failing operation and goes to the evaluator's error block (which
@@ -731,40 +731,33 @@ static void order_currency_at_entry(struct cg *g)
   g->b = g->ab;
   if (g->cur_slot < 0) {
     g->cur_val = ci32(g, -1);
-  } else if (g->cur_required) {
-    /* Present in every line an evaluator is given (read_field), and a
-     * currency of the table, whose exponents are 0..CG_MAX_EXP: the
-     * decoder, the API's setters and sema refuse any other. */
-    sp = slot_at(g, g->in, g->cur_slot);
-    v = load_field(g, g->slot, sp, SL_V, g->i64);
-    g->cur_val = LLVMBuildTrunc(g->b, v, g->i32, "cur");
-    tab = load_field(g, g->env, g->envp, EV_CUR_EXP, g->p8);
-    g->exp_val = LLVMBuildSExt(
-        g->b,
-        load(g, g->i8,
-             index_ptr(g, g->i8, tab, LLVMBuildZExt(g->b, g->cur_val, g->i64,
-                                                    ""))),
-        g->i32, "exp");
-    g->b = saved;
-    return;
   } else {
     sp = slot_at(g, g->in, g->cur_slot);
     v = load_field(g, g->slot, sp, SL_V, g->i64);
-    present = LLVMBuildICmp(g->b, LLVMIntNE,
-                            load_field(g, g->slot, sp, SL_PRESENT, g->i8),
-                            ci8(g, 0), "");
-    g->cur_val = LLVMBuildSelect(g->b, present,
-                                 LLVMBuildTrunc(g->b, v, g->i32, ""),
-                                 ci32(g, -1), "cur");
+    g->cur_val = LLVMBuildTrunc(g->b, v, g->i32, "cur");
+    if (!g->cur_required) {
+      present = LLVMBuildICmp(g->b, LLVMIntNE,
+                              load_field(g, g->slot, sp, SL_PRESENT, g->i8),
+                              ci8(g, 0), "");
+      g->cur_val = LLVMBuildSelect(g->b, present, g->cur_val, ci32(g, -1),
+                                   "cur");
+    }
   }
-  known = LLVMBuildICmp(g->b, LLVMIntSGE, g->cur_val, ci32(g, 0), "");
-  curx = LLVMBuildSelect(g->b, known,
-                         LLVMBuildZExt(g->b, g->cur_val, g->i64, ""),
-                         ci64(g, 0), "");
+  /* A required order currency is present in every line an evaluator is
+   * given (read_field), and a currency of the table, whose exponents are
+   * 0..CG_MAX_EXP: the decoder, the API's setters and sema refuse any
+   * other.  Else it may be absent (-1, no exponent either). */
+  known = g->cur_required ? NULL
+                          : LLVMBuildICmp(g->b, LLVMIntSGE, g->cur_val,
+                                          ci32(g, 0), "");
   tab = load_field(g, g->env, g->envp, EV_CUR_EXP, g->p8);
+  curx = LLVMBuildZExt(g->b, g->cur_val, g->i64, "");
+  if (known)
+    curx = LLVMBuildSelect(g->b, known, curx, ci64(g, 0), "");
   exp = LLVMBuildSExt(g->b, load(g, g->i8, index_ptr(g, g->i8, tab, curx)),
-                      g->i32, "");
-  g->exp_val = LLVMBuildSelect(g->b, known, exp, ci32(g, -1), "exp");
+                      g->i32, "exp");
+  g->exp_val = known ? LLVMBuildSelect(g->b, known, exp, ci32(g, -1), "exp")
+                     : exp;
   g->b = saved;
 }
 
@@ -2193,46 +2186,39 @@ static int copy_elsewhere(struct cg *g, int idx)
   return 0;
 }
 
-/* After calling a let's or output's function: it may have computed what
- * it reads, and has computed idx. */
-static void called(struct cg *g, int idx)
-{
-  int i;
-
-  for (i = 0; i < g->nknown; i++)
-    if (g->known[i] == KN_NO)
-      g->known[i] = KN_MAYBE;
-  if (g->known)
-    g->known[idx] = KN_YES;
-}
-
-/* The function computing let i on the caller's frame (made when first
- * needed, generated after the evaluator). */
-static void call_let(struct cg *g, int i)
+/* Computes let or output idx (an index of `known`) by calling *fn, a
+ * function of its own on the caller's frame, rpol.KIND.P.I (made here when
+ * first needed, generated after the evaluator).  What the function may
+ * have computed besides is unknown to the caller after it. */
+static void call_frame_fn(struct cg *g, LLVMValueRef *fn, const char *kind,
+                          int i, int idx)
 {
   LLVMTypeRef pt[4] = {g->pslot, g->pres, g->penv, g->pframe};
   LLVMValueRef args[4], rc;
+  int k;
 
-  if (!g->let_fns[i]) {
+  if (!*fn) {
     static const char noinline[] = "noinline";
-    unsigned kind = LLVMGetEnumAttributeKindForName(noinline,
-                                                    sizeof noinline - 1);
+    unsigned ak = LLVMGetEnumAttributeKindForName(noinline,
+                                                  sizeof noinline - 1);
     char name[64];
 
-    snprintf(name, sizeof name, "rpol.let.%d.%d", g->pindex, i);
-    g->let_fns[i] = new_internal(g, name,
-                                 LLVMFunctionType(g->i32, pt, 4, 0));
-    LLVMAddAttributeAtIndex(g->let_fns[i], LLVMAttributeFunctionIndex,
-                            LLVMCreateEnumAttribute(g->ctx, kind, 0));
+    snprintf(name, sizeof name, "rpol.%s.%d.%d", kind, g->pindex, i);
+    *fn = new_internal(g, name, LLVMFunctionType(g->i32, pt, 4, 0));
+    LLVMAddAttributeAtIndex(*fn, LLVMAttributeFunctionIndex,
+                            LLVMCreateEnumAttribute(g->ctx, ak, 0));
   }
   args[0] = g->in;
   args[1] = g->resp;
   args[2] = g->envp;
   args[3] = g->fr;
-  rc = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(g->let_fns[i]),
-                      g->let_fns[i], args, 4, "");
+  rc = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(*fn), *fn, args, 4, "");
   propagate(g, rc);
-  called(g, i);
+  for (k = 0; k < g->nknown; k++)
+    if (g->known[k] == KN_NO)
+      g->known[k] = KN_MAYBE;
+  if (g->known)
+    g->known[idx] = KN_YES;
 }
 
 /* Cases of a decide block from which a let read in two or more of its
@@ -2277,7 +2263,7 @@ static void emit_let(struct cg *g, int i)
   if (st == KN_YES)
     return;
   if (g->let_fns && g->fn != g->let_fns[i] && copy_elsewhere(g, i)) {
-    call_let(g, i);
+    call_frame_fn(g, &g->let_fns[i], "let", i, i);
     return;
   }
   if (st == KN_MAYBE)
@@ -4451,46 +4437,18 @@ static int is_std_money(const struct program *p, int k)
          k < p->nstd_outputs;
 }
 
-/* Decides output k once per decision into the evaluator's frame (value,
- * trace, then the flag), as emit_let computes a let; the evaluator writes
- * its result slot once, at its turn after `eligible`.  Keeping them in the frame rather
- * than in res->out lets the optimiser keep them in registers, and no flag
- * in res->out has to be cleared before a decision. */
-/* Decides big output k by calling its own function (made when first
- * needed, generated after the evaluator): optimising one function grows
- * faster than its size, so a policy of many big decide blocks builds in
- * far less time this way; the frame then stays in memory.  What the
- * function may have computed is unknown to the caller after it. */
-static void call_output(struct cg *g, int k)
-{
-  LLVMTypeRef pt[4] = {g->pslot, g->pres, g->penv, g->pframe};
-  LLVMValueRef args[4], rc;
-  char name[64];
-
-  if (!g->out_fns[k]) {
-    static const char noinline[] = "noinline";
-    unsigned kind = LLVMGetEnumAttributeKindForName(noinline,
-                                                    sizeof noinline - 1);
-
-    snprintf(name, sizeof name, "rpol.out.%d.%d", g->pindex, k);
-    g->out_fns[k] = new_internal(g, name,
-                                 LLVMFunctionType(g->i32, pt, 4, 0));
-    LLVMAddAttributeAtIndex(g->out_fns[k], LLVMAttributeFunctionIndex,
-                            LLVMCreateEnumAttribute(g->ctx, kind, 0));
-  }
-  args[0] = g->in;
-  args[1] = g->resp;
-  args[2] = g->envp;
-  args[3] = g->fr;
-  rc = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(g->out_fns[k]),
-                      g->out_fns[k], args, 4, "");
-  propagate(g, rc);
-  called(g, g->prog->nlets + k);
-}
-
 /* Cases above which an output gets a function of its own. */
 #define CG_OUTLINE_CASES 64
 
+/* Decides output k once per decision into the evaluator's frame (value,
+ * trace, then the flag), as emit_let computes a let; the evaluator writes
+ * its result slot once, at its turn after `eligible`.  Keeping them in
+ * the frame rather than in res->out lets the optimiser keep them in
+ * registers, and no flag in res->out has to be cleared before a decision.
+ * A big output is decided by calling its own function (call_frame_fn):
+ * optimising one function grows faster than its size, so a policy of
+ * many big decide blocks builds in far less time this way; the frame
+ * then stays in memory. */
 static void emit_output(struct cg *g, int k)
 {
   const struct decl *d = g->prog->outputs[k];
@@ -4507,7 +4465,7 @@ static void emit_output(struct cg *g, int k)
   if (st != KN_YES && g->out_fns && g->fn != g->out_fns[k] &&
       ((dec && dec->u.decide.ncases > CG_OUTLINE_CASES) ||
        copy_elsewhere(g, g->prog->nlets + k))) {
-    call_output(g, k);
+    call_frame_fn(g, &g->out_fns[k], "out", k, g->prog->nlets + k);
     return;
   }
 

@@ -22,9 +22,9 @@
 #include <unistd.h>
 
 #include <llvm/Config/llvm-config.h>
+#include <nettle/sha2.h>
 
 #include "jit_cache.h"
-#include <nettle/sha2.h>
 
 /* Made by the Makefile: a hash of the compiler's sources and value.bc. */
 extern const char rpol_build_id[];

@@ -6,12 +6,12 @@
  * spans up independently, agree on every number.
  */
 #include <json-c/json.h>
+#include <nettle/sha2.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "interp.h"
 #include "layout.h"
-#include <nettle/sha2.h>
 #include "../runtime/value.h"
 
 #ifndef RPOL_SCHEMA_HASH
