@@ -55,9 +55,10 @@ echo "== evaluation (pre-decoded inputs; rpolc bench --baseline)"
 "$R" build bench/policy.rpol -o "$B/policy.so" || exit 1
 printf '%-8s %12s %12s %9s %11s %11s %9s %s\n' engine "ns/decision" \
   "baseline ns" ratio "best ns" "best base" "best" agree
-for eng in jit aot interp; do
+for eng in jit jit-quick aot interp; do
   case $eng in
     jit) args=(bench/policy.rpol) ;;
+    jit-quick) args=(--jit=quick --no-cache bench/policy.rpol) ;;
     aot) args=("$B/policy.so") ;;
     interp) args=(--interp bench/policy.rpol) ;;
   esac
@@ -75,6 +76,17 @@ for eng in jit aot interp; do
 done
 grep -h -E 'heap allocations|resident' "$B"/eval-*.txt | sort -u \
   | sed 's/^/  /'
+
+echo
+echo "== JIT compile of bench/policy.rpol, no cache (CPU of the compiling"\
+     "thread; three interleaved rounds)"
+for round in 1 2 3; do
+  for mode in tiered optimised; do
+    "$R" bench --jit=$mode --no-cache bench/policy.rpol "$B/inputs.jsonl" \
+      --repeat 1 2>&1 | grep -E '^(load|optimised code):' \
+      | sed "s/^/  $mode: /; s/; resident memory.*//"
+  done
+done
 
 echo
 echo "== end to end ($E2E_LINES JSON lines in, decisions out)"
@@ -113,13 +125,14 @@ done
 
 echo
 echo "== compile scaling (bench/gen_scaling.py)"
-printf '%7s %12s %12s %12s %14s %12s\n' cases "JIT ms" "AOT build s" \
-  ".so bytes" "eval ns (.so)" "RSS KiB (JIT)"
+printf '%7s %12s %12s %12s %12s %14s %12s\n' cases "JIT ms" "JIT opt ms" \
+  "AOT build s" ".so bytes" "eval ns (.so)" "RSS KiB (JIT)"
 for n in $SCALE; do
   python3 bench/gen_scaling.py "$n" > "$B/scale-$n.rpol"
   jit=$(timeout 600 "$R" bench "$B/scale-$n.rpol" "$B/inputs.jsonl" \
         --repeat 1 --no-cache 2>&1)
   jms=$(printf '%s\n' "$jit" | sed -n 's/^load: \([0-9.]*\) ms.*/\1/p')
+  oms=$(printf '%s\n' "$jit" | sed -n 's/^optimised code: deciding \([0-9.]*\) ms.*/\1/p')
   rss=$(printf '%s\n' "$jit" | sed -n 's/.*resident memory +\([0-9-]*\) KiB/\1/p')
   t=$( { time timeout 600 "$R" build "$B/scale-$n.rpol" \
            -o "$B/scale-$n.so" > /dev/null 2>&1; } 2>&1 | tail -n 1)
@@ -127,10 +140,11 @@ for n in $SCALE; do
   size=$(stat -c %s "$B/scale-$n.so" 2>/dev/null || echo -)
   ens=$("$R" bench "$B/scale-$n.so" "$B/inputs.jsonl" --repeat 3 2>/dev/null \
         | sed -n 's/^\([0-9.]*\) ns per decision$/\1/p')
-  printf '%7s %12s %12s %12s %14s %12s\n' "$n" "${jms:-timeout}" \
-    "$(awk "BEGIN{print ${user:-0} + ${sys:-0}}")" "$size" "${ens:--}" \
+  printf '%7s %12s %12s %12s %12s %14s %12s\n' "$n" "${jms:-timeout}" \
+    "${oms:--}" "$(awk "BEGIN{print ${user:-0} + ${sys:-0}}")" "$size" "${ens:--}" \
     "${rss:--}"
 done
 echo "(JIT ms is wall time of parse, check, code generation and JIT"\
-     "compilation; AOT build s is CPU time of rpolc build)"
+     "compilation until the quick code decides; JIT opt ms, until the"\
+     "optimised code decides; AOT build s is CPU time of rpolc build)"
 exit $status

@@ -4783,6 +4783,13 @@ static char *dup_llvm_message(const char *prefix, char *msg)
 
 LLVMTargetMachineRef cg_target_machine(int host_cpu, char **err)
 {
+  return cg_target_machine_at(host_cpu, LLVMCodeGenLevelDefault, err);
+}
+
+LLVMTargetMachineRef cg_target_machine_at(int host_cpu,
+                                          LLVMCodeGenOptLevel level,
+                                          char **err)
+{
   char *triple, *msg = NULL, *cpu = NULL, *features = NULL;
   LLVMTargetRef target;
   LLVMTargetMachineRef tm;
@@ -4803,8 +4810,7 @@ LLVMTargetMachineRef cg_target_machine(int host_cpu, char **err)
   }
   tm = LLVMCreateTargetMachine(target, triple, cpu ? cpu : "generic",
                                features ? features : "",
-                               LLVMCodeGenLevelDefault, LLVMRelocPIC,
-                               LLVMCodeModelDefault);
+                               level, LLVMRelocPIC, LLVMCodeModelDefault);
   if (cpu)
     LLVMDisposeMessage(cpu);
   if (features)
@@ -5046,6 +5052,15 @@ static const char CG_PASSES_BIG[] =
     "simplifycfg))";
 #define CG_BIG_FUNCTION 20000
 
+/* The tiered JIT's first code (jit.c), made to exist soon rather than to
+ * run fast: lets and outputs out of memory into registers, repeated loads
+ * and tests merged, empty blocks gone; no inlining, so value.c's helpers
+ * stay calls to the runtime's copies.  On bench/policy.rpol the passes
+ * take 4 ms instead of 21 and the code (with LLVM's fast instruction
+ * selection) decides in about twice the time of the full pipeline's
+ * (docs/performance.md, "The tiered JIT"). */
+static const char CG_PASSES_QUICK[] = "function(sroa,early-cse,simplifycfg)";
+
 static int has_big_function(LLVMModuleRef mod)
 {
   LLVMValueRef fn;
@@ -5072,17 +5087,25 @@ static double cg_now_ms(void)
   return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-/* Drops unused helpers, then runs the pipeline.  NULL, or the optimiser's
- * complaint (malloc'd; (char *)-1 when out of memory, as struct cg's err). */
-static char *optimise(LLVMModuleRef mod, LLVMTargetMachineRef tm)
+/* Drops unused helpers, then runs the pipeline of `opt`.  NULL, or the
+ * optimiser's complaint (malloc'd; (char *)-1 when out of memory, as
+ * struct cg's err). */
+static char *optimise(LLVMModuleRef mod, LLVMTargetMachineRef tm,
+                      enum cg_opt opt)
 {
-  LLVMPassBuilderOptionsRef opts = LLVMCreatePassBuilderOptions();
+  LLVMPassBuilderOptionsRef opts;
+  const char *passes;
   LLVMErrorRef e;
   char *m, *s = NULL;
 
+  if (opt == CG_OPT_NONE)
+    return NULL;
   drop_unused(mod);
-  e = LLVMRunPasses(mod, has_big_function(mod) ? CG_PASSES_BIG : CG_PASSES,
-                    tm, opts);
+  passes = opt == CG_OPT_QUICK     ? CG_PASSES_QUICK
+           : has_big_function(mod) ? CG_PASSES_BIG
+                                   : CG_PASSES;
+  opts = LLVMCreatePassBuilderOptions();
+  e = LLVMRunPasses(mod, passes, tm, opts);
   LLVMDisposePassBuilderOptions(opts);
   if (e) {
     static const char prefix[] = "internal compiler error: optimiser: ";
@@ -5098,10 +5121,19 @@ static char *optimise(LLVMModuleRef mod, LLVMTargetMachineRef tm)
   return s;
 }
 
+char *cg_optimise(LLVMModuleRef mod, LLVMTargetMachineRef tm,
+                  enum cg_opt opt)
+{
+  char *s = optimise(mod, tm, opt);
+
+  return s == (char *)-1 ? strdup("internal compiler error: out of memory")
+                         : s;
+}
+
 LLVMModuleRef cg_bundle_timed(LLVMContextRef ctx, const struct layout *L,
                               const char *metadata, size_t metadata_len,
-                              LLVMTargetMachineRef tm, struct cg_times *t,
-                              char **err)
+                              LLVMTargetMachineRef tm, enum cg_opt opt,
+                              struct cg_times *t, char **err)
 {
   double t0 = cg_now_ms(), t1, t2;
   struct cg g;
@@ -5178,7 +5210,7 @@ LLVMModuleRef cg_bundle_timed(LLVMContextRef ctx, const struct layout *L,
   }
   t2 = cg_now_ms();
   if (!g.err)
-    g.err = optimise(g.mod, tm);
+    g.err = optimise(g.mod, tm, opt);
   if (t) {
     t->ir_ms = t1 - t0;
     t->verify_ms = t2 - t1;
@@ -5214,7 +5246,8 @@ LLVMModuleRef cg_bundle_for(LLVMContextRef ctx, const struct layout *L,
                             const char *metadata, size_t metadata_len,
                             LLVMTargetMachineRef tm, char **err)
 {
-  return cg_bundle_timed(ctx, L, metadata, metadata_len, tm, NULL, err);
+  return cg_bundle_timed(ctx, L, metadata, metadata_len, tm, CG_OPT_FULL,
+                         NULL, err);
 }
 
 LLVMModuleRef cg_bundle(LLVMContextRef ctx, const struct layout *L,

@@ -43,11 +43,25 @@ struct cg_times {
   double ir_ms, verify_ms, passes_ms;
 };
 
-/* As cg_bundle_for, and fills *t (when not NULL). */
+/* Which of the pipelines optimises a module: the full one (cg_bundle,
+ * built artifacts, the JIT's optimised code), the quick one of the tiered
+ * JIT's first code (jit.c), or none (the module as generated, verified). */
+enum cg_opt { CG_OPT_FULL, CG_OPT_QUICK, CG_OPT_NONE };
+
+/* As cg_bundle_for with the pipeline of `opt`, and fills *t (when not
+ * NULL). */
 LLVMModuleRef cg_bundle_timed(LLVMContextRef ctx, const struct layout *L,
                               const char *metadata, size_t metadata_len,
-                              LLVMTargetMachineRef tm, struct cg_times *t,
-                              char **err);
+                              LLVMTargetMachineRef tm, enum cg_opt opt,
+                              struct cg_times *t, char **err);
+
+/* Optimises a module of cg_bundle_timed(..., CG_OPT_NONE, ...) with the
+ * pipeline of `opt`, for `tm` (borrowed).  Needs only the module's
+ * context, not the session: a thread may optimise a module it owns while
+ * the session compiles something else.  Returns NULL, or malloc'd text of
+ * an internal compiler error. */
+char *cg_optimise(LLVMModuleRef mod, LLVMTargetMachineRef tm,
+                  enum cg_opt opt);
 
 /* Initialises the native target and asm printer once per process
  * (thread-safe).  Returns 0, or -1 when the host has no LLVM target. */
@@ -58,5 +72,13 @@ int cg_init_native(void);
  * (artifacts that may run elsewhere).  Returns owned (dispose with
  * LLVMDisposeTargetMachine), or NULL with *err malloc'd. */
 LLVMTargetMachineRef cg_target_machine(int host_cpu, char **err);
+
+/* As cg_target_machine, generating code at `level`: LLVMCodeGenLevelNone
+ * selects instructions with LLVM's fast selector and allocates registers
+ * locally, a fraction of the time for slower code (the tiered JIT's first
+ * code, jit.c). */
+LLVMTargetMachineRef cg_target_machine_at(int host_cpu,
+                                          LLVMCodeGenOptLevel level,
+                                          char **err);
 
 #endif

@@ -26,6 +26,7 @@ struct eval_opts {
   unsigned flags;
   int no_cache;
   enum engine_kind engine;
+  rpol_jit_mode jit_mode;
   long repeat;
 };
 
@@ -45,6 +46,18 @@ static int parse_opts(const char *cmd, int argc, char **argv,
       o->engine = ENGINE_INTERP;
     else if (strcmp(a, "--jit") == 0)
       o->engine = ENGINE_JIT;
+    else if (strncmp(a, "--jit=", 6) == 0) {
+      static const char *const modes[] = {"tiered", "optimised", "quick"};
+      int m = 0;
+      while (m < 3 && strcmp(a + 6, modes[m]) != 0)
+        m++;
+      if (m == 3)
+        return cmd_usage_error(cmd, "unknown JIT mode '%s': use "
+                               "--jit=tiered, --jit=optimised or "
+                               "--jit=quick", a + 6);
+      o->engine = ENGINE_JIT;
+      o->jit_mode = (rpol_jit_mode)m;
+    }
     else if (strcmp(a, "--no-cache") == 0)
       o->no_cache = 1;
     else if (strcmp(a, "--locale") == 0)
@@ -88,6 +101,7 @@ static int open_policy_with(const char *cmd, const struct eval_opts *o,
     fprintf(stderr, "rpolc %s: error: out of memory\n", cmd);
     return 2;
   }
+  rpol_runtime_set_jit_mode(*rt, o->jit_mode);
   if (o->engine == ENGINE_JIT && !o->no_cache) {
     /* Without it (no home, out of memory) the JIT compiles as usual. */
     char *dir = cmd_cache_dir();
@@ -485,9 +499,14 @@ int cmd_bench(int argc, char **argv)
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
   double cpu_load = (double)(c1.tv_sec - c0.tv_sec) * 1e3 +
                     (double)(c1.tv_nsec - c0.tv_nsec) / 1e6;
-  long rss1 = rss_kib();
   if (status)
     goto done;
+  /* Tiered: time the optimised code, which decides from the moment the
+   * thread is done; the quick code's speed is --jit=quick's. */
+  struct jit_opt_times opt;
+  int tiered = o.engine == ENGINE_JIT && jt.tiered;
+  int optimised = tiered && engine_wait_optimised(pol.p, &opt) == 0;
+  long rss1 = rss_kib();
   if (o.baseline) {
     rpol_status st = open_baseline(rt, pol.p, o.baseline, &base.p);
     if (st != RPOL_OK) {
@@ -580,14 +599,22 @@ int cmd_bench(int argc, char **argv)
              cpu_load - jt.front_end_ms - jt.cache_ms - jt.link_ms);
   else {
     double rest = cpu_load - jt.front_end_ms - jt.ir_ms - jt.verify_ms -
-                  jt.passes_ms - jt.codegen_ms - jt.link_ms - jt.cache_ms;
-    int k = snprintf(how, sizeof how, "JIT compile%s; CPU %.1f ms: front "
-                     "end %.1f, IR %.1f, verify %.1f, passes %.1f, machine "
-                     "code %.1f, link %.1f",
+                  jt.bitcode_ms - jt.passes_ms - jt.codegen_ms -
+                  jt.link_ms - jt.cache_ms;
+    int k = snprintf(how, sizeof how, "JIT compile%s%s; CPU %.1f ms: front "
+                     "end %.1f, IR %.1f, verify %.1f, ",
+                     jt.tiered ? ", quick code"
+                     : o.jit_mode == RPOL_JIT_QUICK ? ", quick code only" : "",
                      jt.cache == JIT_CACHE_STORED ? ", code cached"
-                     : jt.cache == JIT_CACHE_MISS ? ", code not cached" : "",
-                     cpu_load, jt.front_end_ms, jt.ir_ms, jt.verify_ms,
-                     jt.passes_ms, jt.codegen_ms, jt.link_ms);
+                     : jt.cache == JIT_CACHE_MISS && !jt.tiered
+                         ? ", code not cached" : "",
+                     cpu_load, jt.front_end_ms, jt.ir_ms, jt.verify_ms);
+    if (jt.tiered)
+      k += snprintf(how + k, sizeof how - (size_t)k, "bitcode %.1f, ",
+                    jt.bitcode_ms);
+    k += snprintf(how + k, sizeof how - (size_t)k, "passes %.1f, machine "
+                  "code %.1f, link %.1f", jt.passes_ms, jt.codegen_ms,
+                  jt.link_ms);
     if (jt.cache != JIT_CACHE_OFF)
       k += snprintf(how + k, sizeof how - (size_t)k, ", cache %.1f",
                     jt.cache_ms);
@@ -595,6 +622,14 @@ int cmd_bench(int argc, char **argv)
   }
   printf("load: %.1f ms (%s); resident memory +%ld KiB\n", t_load / 1e6,
          how, rss0 >= 0 && rss1 >= 0 ? rss1 - rss0 : -1L);
+  if (optimised)
+    printf("optimised code: deciding %.1f ms after the compile began "
+           "(thread CPU: passes %.1f, machine code %.1f, link %.1f%s)\n",
+           opt.ready_ms, opt.passes_ms, opt.codegen_ms, opt.link_ms,
+           opt.stored ? "; code cached" : "");
+  else if (tiered)
+    printf("optimised code: none (%s); the quick code decides\n",
+           opt.err ? opt.err : "the compile was cancelled");
   printf("inputs: %ld lines decoded (%ld bad_input skipped), %ld decide to "
          "an error\n", nins, nlines - nins, errors);
   printf("runs: %ld x %ld decisions; min %.1f ns, max %.1f ns\n", o.repeat,

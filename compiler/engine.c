@@ -208,8 +208,9 @@ rpol_status engine_compile_timed(rpol_runtime *rt, const char *path,
     char *err = NULL;
     if (times)
       times->front_end_ms = now_ms() - t0;
-    if (jit_compile_timed(&c->layout, meta, mlen, rt_cache_dir(rt), times,
-                          &art, &c->jit_release, &c->jit_ud, &err) != 0) {
+    if (jit_compile_timed(&c->layout, meta, mlen, rt_cache_dir(rt),
+                          (enum jit_mode)rt_jit_mode(rt), times, &art,
+                          &c->jit_release, &c->jit_ud, &err) != 0) {
       rt_seterr(rt, "code generation failed: %s",
                        err ? err : "unknown error");
       if (diags)
@@ -231,6 +232,16 @@ rpol_status engine_compile_timed(rpol_runtime *rt, const char *path,
       fprintf(diags, "rpolc: error: %s\n", rpol_errmsg(rt));
   }
   return rs;
+}
+
+int engine_wait_optimised(rpol_policy *p, struct jit_opt_times *t)
+{
+  struct compiled *c;
+
+  if (!p || p->release != compiled_free)
+    return -1;
+  c = p->release_ud;
+  return c->jit_ud ? jit_wait(c->jit_ud, t) : -1;
 }
 
 int engine_is_artifact(const char *path)

@@ -12,7 +12,8 @@
 #include <stdio.h>
 #include "rpol.h"
 
-struct jit_times;   /* jit.h */
+struct jit_times;       /* jit.h */
+struct jit_opt_times;   /* jit.h */
 
 enum engine_kind { ENGINE_JIT, ENGINE_INTERP };
 
@@ -31,6 +32,13 @@ rpol_status engine_compile(rpol_runtime *rt, const char *path,
 rpol_status engine_compile_timed(rpol_runtime *rt, const char *path,
                                  enum engine_kind kind, FILE *diags,
                                  struct jit_times *times, rpol_policy **out);
+
+/* For a policy the JIT compiled in the tiered mode (rpol.h,
+ * rpol_runtime_set_jit_mode): waits until its optimised code decides and
+ * fills *t (when not NULL) with the optimising thread's figures
+ * (jit_wait).  Returns 0 when the optimised code decides, -1 when p was
+ * not compiled in the tiered mode or its optimisation failed (t->err). */
+int engine_wait_optimised(rpol_policy *p, struct jit_opt_times *t);
 
 /* Whether path is a regular file holding an ELF object (a built policy,
  * whatever its name); a pipe is never read. */

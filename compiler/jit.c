@@ -13,13 +13,30 @@
  * machine (the host's CPU, PIC, the small code model: the code of a built
  * .so, tuned for this machine) and the JIT only links that object.  So
  * the object can come from, and go to, the code cache (jit_cache.h).
+ *
+ * Tiers.  LLVM's full pipeline and code generation take most of a cold
+ * compile (about 60 ms of a 30-case policy's 70).  In the tiered mode the
+ * first code is compiled quickly (CG_OPT_QUICK, fast instruction
+ * selection: about a third of the time, code about twice as slow) and
+ * returned at once; a thread compiles the optimised code from the same
+ * module, read back from bitcode into its own LLVM context (contexts are
+ * not shared between threads), and swaps each evaluator in with one
+ * atomic store.  So the policy decides from the start, and at full speed
+ * as soon as a second core has finished.  Both codes come from one
+ * module and decide alike; the quick code stays mapped until the policy is
+ * released, since a decision may still be running in it.  The artifact
+ * the runtime sees is then a copy in the host's memory whose eval array
+ * is the one swapped.
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <llvm-c/BitReader.h>
+#include <llvm-c/BitWriter.h>
 #include <llvm-c/Error.h>
 #include <llvm-c/LLJIT.h>
 #include <llvm-c/Orc.h>
@@ -60,22 +77,59 @@ static char *error_text_msg(const char *prefix, char *msg)
 }
 
 /* What a compiled policy keeps until it is released: the JIT (its code
- * and data) and the metadata text its artifact points to. */
+ * and data) and the metadata text its artifact points to; when tiered,
+ * the optimising thread, its JIT and the artifact whose evaluators it
+ * swaps. */
 struct jit_owned {
   LLVMOrcLLJITRef jit;
   char *metadata;
+  /* Tiered only.  The thread owns bitcode, jit2 and t2 until joined. */
+  struct rpol_artifact art;     /* the runtime's artifact; eval = evals */
+  rpol_eval_fn *evals;          /* [nevals], swapped atomically */
+  uint32_t nevals;
+  pthread_t thread;
+  int running;                  /* started and not joined */
+  int cancel;                   /* atomic: release wants it to stop */
+  LLVMMemoryBufferRef bitcode;  /* the module before any pass */
+  LLVMOrcLLJITRef jit2;
+  char *cache_dir;              /* store the optimised object here... */
+  unsigned char key[JIT_CACHE_KEY_LEN];  /* ...under this key */
+  struct timespec start;        /* the compile's start (monotonic) */
+  struct jit_opt_times t2;
 };
+
+static void dispose_jit(LLVMOrcLLJITRef jit)
+{
+  LLVMErrorRef e;
+
+  if (jit && (e = LLVMOrcDisposeLLJIT(jit)))
+    LLVMConsumeError(e);
+}
+
+static void join_optimiser(struct jit_owned *o)
+{
+  if (o->running) {
+    pthread_join(o->thread, NULL);
+    o->running = 0;
+  }
+}
 
 static void release_jit(void *ud)
 {
   struct jit_owned *o = ud;
 
-  if (o->jit) {
-    LLVMErrorRef e = LLVMOrcDisposeLLJIT(o->jit);
-
-    if (e)
-      LLVMConsumeError(e);
-  }
+  /* The thread stops at its next step (stop_now); LLVM cannot be
+   * interrupted within one, so this waits at most for the step under
+   * way, or with a cache until the optimised code is stored. */
+  __atomic_store_n(&o->cancel, 1, __ATOMIC_RELAXED);
+  join_optimiser(o);
+  dispose_jit(o->jit2);
+  dispose_jit(o->jit);
+  if (o->bitcode)
+    LLVMDisposeMemoryBuffer(o->bitcode);
+  free(o->t2.err);
+  free(o->cache_dir);
+  free(o->evals);
   free(o->metadata);
   free(o);
 }
@@ -229,6 +283,7 @@ static int allow_host_symbol(void *ctx, LLVMOrcSymbolStringPoolEntryRef sym)
   return 0;
 }
 
+/* CPU time of the calling thread. */
 static double now_ms(void)
 {
   struct timespec ts;
@@ -237,54 +292,51 @@ static double now_ms(void)
   return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+static double wall_ms_since(const struct timespec *t0)
+{
+  struct timespec ts;
+
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)(ts.tv_sec - t0->tv_sec) * 1e3 +
+         (double)(ts.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
 int jit_compile(const struct layout *L, const char *metadata, size_t len,
                 const struct rpol_artifact **art, void (**release)(void *),
                 void **release_ud, char **err)
 {
-  return jit_compile_timed(L, metadata, len, NULL, NULL, art, release,
-                           release_ud, err);
+  return jit_compile_timed(L, metadata, len, NULL, JIT_OPTIMISED, NULL, art,
+                           release, release_ud, err);
 }
 
-/* The bundle as an object file in memory (owned), compiled by tm; or NULL
- * with *err. */
-static LLVMMemoryBufferRef compile_object(const struct layout *L,
-                                          const char *metadata, size_t len,
-                                          LLVMTargetMachineRef tm,
-                                          struct jit_times *times, char **err)
+/* The optimised module (consumed) as an object file in memory (owned),
+ * compiled by tm; or NULL with *err.  Adds the time to *codegen_ms. */
+static LLVMMemoryBufferRef emit_object(LLVMModuleRef mod,
+                                       LLVMTargetMachineRef tm,
+                                       double *codegen_ms, char **err)
 {
-  struct cg_times ct = {0, 0, 0};
-  LLVMContextRef ctx = LLVMContextCreate();
-  LLVMModuleRef mod;
   LLVMMemoryBufferRef obj = NULL;
   char *msg = NULL;
-  double t0;
+  double t0 = now_ms();
 
-  mod = cg_bundle_timed(ctx, L, metadata, len, tm, &ct, err);
-  times->ir_ms = ct.ir_ms;
-  times->verify_ms = ct.verify_ms;
-  times->passes_ms = ct.passes_ms;
-  if (mod) {
-    declare_metadata(mod);
-    use_host_helpers(mod);
-    t0 = now_ms();
-    if (LLVMTargetMachineEmitToMemoryBuffer(tm, mod, LLVMObjectFile, &msg,
-                                            &obj)) {
-      obj = NULL;
-      *err = error_text_msg("code generation failed", msg);
-      msg = NULL;
-    }
-    times->codegen_ms = now_ms() - t0;
-    if (msg)
-      LLVMDisposeMessage(msg);
-    LLVMDisposeModule(mod);
+  use_host_helpers(mod);
+  if (LLVMTargetMachineEmitToMemoryBuffer(tm, mod, LLVMObjectFile, &msg,
+                                          &obj)) {
+    obj = NULL;
+    *err = error_text_msg("code generation failed", msg);
+    msg = NULL;
   }
-  LLVMContextDispose(ctx);
+  if (msg)
+    LLVMDisposeMessage(msg);
+  LLVMDisposeModule(mod);
+  *codegen_ms += now_ms() - t0;
   return obj;
 }
 
-/* Links the object (consumed) into a new JIT of own's; returns the
- * artifact's address, or 0 with *err. */
-static LLVMOrcJITTargetAddress link_object(struct jit_owned *own,
+/* Links the object (consumed) into a new JIT (*jitp, owned by the caller
+ * even on failure); returns the artifact's address, or 0 with *err. */
+static LLVMOrcJITTargetAddress link_object(LLVMOrcLLJITRef *jitp,
+                                           const char *metadata,
                                            LLVMMemoryBufferRef obj,
                                            char **err)
 {
@@ -295,17 +347,17 @@ static LLVMOrcJITTargetAddress link_object(struct jit_owned *own,
   char prefix;
 
   /* The builder is consumed even on failure. */
-  e = LLVMOrcCreateLLJIT(&own->jit, LLVMOrcCreateLLJITBuilder());
+  e = LLVMOrcCreateLLJIT(jitp, LLVMOrcCreateLLJITBuilder());
   if (e) {
-    own->jit = NULL;
+    *jitp = NULL;
     LLVMDisposeMemoryBuffer(obj);
     *err = error_text("cannot create the JIT", e);
     return 0;
   }
   LLVMOrcExecutionSessionSetErrorReporter(
-      LLVMOrcLLJITGetExecutionSession(own->jit), quiet_reporter, NULL);
-  jd = LLVMOrcLLJITGetMainJITDylib(own->jit);
-  prefix = LLVMOrcLLJITGetGlobalPrefix(own->jit);
+      LLVMOrcLLJITGetExecutionSession(*jitp), quiet_reporter, NULL);
+  jd = LLVMOrcLLJITGetMainJITDylib(*jitp);
+  prefix = LLVMOrcLLJITGetGlobalPrefix(*jitp);
   e = LLVMOrcCreateDynamicLibrarySearchGeneratorForProcess(
       &gen, prefix, allow_host_symbol,
       (void *)(uintptr_t)(unsigned char)prefix);
@@ -315,25 +367,25 @@ static LLVMOrcJITTargetAddress link_object(struct jit_owned *own,
     return 0;
   }
   LLVMOrcJITDylibAddGenerator(jd, gen);   /* the dylib owns it now */
-  e = define_metadata(own->jit, jd, own->metadata);
+  e = define_metadata(*jitp, jd, metadata);
   if (e) {
     LLVMDisposeMemoryBuffer(obj);
     *err = error_text("cannot define the metadata", e);
     return 0;
   }
-  e = define_host_helpers(own->jit, jd);
+  e = define_host_helpers(*jitp, jd);
   if (e) {
     LLVMDisposeMemoryBuffer(obj);
     *err = error_text("cannot define the runtime's helpers", e);
     return 0;
   }
   /* The JIT owns the buffer from here, whatever happens. */
-  e = LLVMOrcLLJITAddObjectFile(own->jit, jd, obj);
+  e = LLVMOrcLLJITAddObjectFile(*jitp, jd, obj);
   if (e) {
     *err = error_text("the JIT refused the object", e);
     return 0;
   }
-  e = LLVMOrcLLJITLookup(own->jit, &addr, RPOL_ARTIFACT_SYMBOL);
+  e = LLVMOrcLLJITLookup(*jitp, &addr, RPOL_ARTIFACT_SYMBOL);
   if (e || !addr) {
     *err = e ? error_text("JIT linking failed", e)
              : strdup("JIT linking failed: no artifact symbol");
@@ -342,8 +394,132 @@ static LLVMOrcJITTargetAddress link_object(struct jit_owned *own,
   return addr;
 }
 
+static int released(struct jit_owned *o)
+{
+  return __atomic_load_n(&o->cancel, __ATOMIC_RELAXED);
+}
+
+/* Once the policy is released its optimised code is never linked; but
+ * with a cache it is still compiled and stored, so that the next compile
+ * of the policy finds it (a short `rpolc eval` would otherwise release
+ * the policy before the cache ever held its code). */
+static int stop_now(struct jit_owned *o)
+{
+  return released(o) && !o->cache_dir;
+}
+
+/* The optimising thread: the bitcode to the optimised code, then each
+ * evaluator swapped in.  Any failure leaves the quick code in place (it
+ * is complete and correct) and is kept in t2.err for jit_wait. */
+static void *optimise_in_background(void *arg)
+{
+  struct jit_owned *o = arg;
+  LLVMContextRef ctx = LLVMContextCreate();
+  LLVMTargetMachineRef tm = NULL;
+  LLVMMemoryBufferRef obj = NULL;
+  LLVMOrcJITTargetAddress addr;
+  const struct rpol_artifact *a;
+  LLVMModuleRef mod = NULL;
+  char *err = NULL;
+  double t0 = now_ms();
+  uint32_t i;
+
+  if (LLVMParseBitcodeInContext2(ctx, o->bitcode, &mod))
+    err = strdup("cannot read the module back from bitcode");
+  LLVMDisposeMemoryBuffer(o->bitcode);
+  o->bitcode = NULL;
+  if (!err)
+    tm = cg_target_machine(1, &err);
+  if (!err && !stop_now(o))
+    err = cg_optimise(mod, tm, CG_OPT_FULL);
+  o->t2.passes_ms = now_ms() - t0;
+  if (!err && !stop_now(o)) {
+    obj = emit_object(mod, tm, &o->t2.codegen_ms, &err);
+    mod = NULL;
+  }
+  if (mod)
+    LLVMDisposeModule(mod);
+  if (tm)
+    LLVMDisposeTargetMachine(tm);
+  LLVMContextDispose(ctx);
+  if (obj && o->cache_dir &&
+      jit_cache_store(o->cache_dir, o->key, LLVMGetBufferStart(obj),
+                      LLVMGetBufferSize(obj)) == 0)
+    o->t2.stored = 1;
+  if (obj && released(o)) {
+    LLVMDisposeMemoryBuffer(obj);
+    obj = NULL;
+  }
+  if (obj) {
+    t0 = now_ms();
+    addr = link_object(&o->jit2, o->metadata, obj, &err);
+    o->t2.link_ms = now_ms() - t0;
+    a = (const struct rpol_artifact *)(uintptr_t)addr;
+    if (a && a->npolicies != o->nevals)
+      err = strdup("the optimised code has another number of policies");
+    else if (a) {
+      /* Release: a thread that loads the new pointer sees the code and
+       * data the JIT wrote before it. */
+      for (i = 0; i < o->nevals; i++)
+        __atomic_store_n(&o->evals[i], a->eval[i], __ATOMIC_RELEASE);
+      o->t2.swapped = 1;
+      o->t2.ready_ms = wall_ms_since(&o->start);
+    }
+  }
+  o->t2.err = err;
+  return NULL;
+}
+
+/* The bundle as an object file in memory (owned), compiled by tm with the
+ * pipeline of opt; or NULL with *err.  With tier2 (tiered mode, opt
+ * quick), also hands the module, as bitcode, to tier2's optimising
+ * thread, started here: as early as possible, so that it runs beside the
+ * quick compile. */
+static LLVMMemoryBufferRef compile_object(const struct layout *L,
+                                          const char *metadata, size_t len,
+                                          LLVMTargetMachineRef tm,
+                                          enum cg_opt opt,
+                                          struct jit_owned *tier2,
+                                          struct jit_times *times, char **err)
+{
+  struct cg_times ct = {0, 0, 0};
+  LLVMContextRef ctx = LLVMContextCreate();
+  LLVMModuleRef mod;
+  LLVMMemoryBufferRef obj = NULL;
+  double t0;
+
+  mod = cg_bundle_timed(ctx, L, metadata, len, tm,
+                        tier2 ? CG_OPT_NONE : opt, &ct, err);
+  times->ir_ms = ct.ir_ms;
+  times->verify_ms = ct.verify_ms;
+  times->passes_ms = ct.passes_ms;
+  if (mod) {
+    declare_metadata(mod);
+    if (tier2) {
+      t0 = now_ms();
+      tier2->bitcode = LLVMWriteBitcodeToMemoryBuffer(mod);
+      if (tier2->bitcode &&
+          pthread_create(&tier2->thread, NULL, optimise_in_background,
+                         tier2) == 0)
+        tier2->running = 1;
+      times->bitcode_ms = now_ms() - t0;
+      t0 = now_ms();
+      *err = cg_optimise(mod, tm, opt);
+      times->passes_ms += now_ms() - t0;
+      if (*err) {
+        LLVMDisposeModule(mod);
+        mod = NULL;
+      }
+    }
+  }
+  if (mod)
+    obj = emit_object(mod, tm, &times->codegen_ms, err);
+  LLVMContextDispose(ctx);
+  return obj;
+}
+
 int jit_compile_timed(const struct layout *L, const char *metadata,
-                      size_t len, const char *cache_dir,
+                      size_t len, const char *cache_dir, enum jit_mode mode,
                       struct jit_times *times,
                       const struct rpol_artifact **art,
                       void (**release)(void *), void **release_ud, char **err)
@@ -352,9 +528,11 @@ int jit_compile_timed(const struct layout *L, const char *metadata,
   unsigned char key[JIT_CACHE_KEY_LEN];
   LLVMMemoryBufferRef obj = NULL;
   LLVMOrcJITTargetAddress addr;
-  LLVMTargetMachineRef tm;
+  LLVMTargetMachineRef tm, quick_tm = NULL;
+  const struct rpol_artifact *a;
   struct jit_owned *own;
-  int keyed = 0;
+  int keyed = 0, tiered;
+  uint32_t i;
   double t0;
 
   *err = NULL;
@@ -363,8 +541,9 @@ int jit_compile_timed(const struct layout *L, const char *metadata,
   *release_ud = NULL;
   if (!times)
     times = &scratch;
-  times->ir_ms = times->verify_ms = times->passes_ms = 0;
-  times->codegen_ms = times->link_ms = times->cache_ms = 0;
+  t0 = times == &scratch ? 0 : times->front_end_ms;   /* the caller's */
+  memset(times, 0, sizeof *times);
+  times->front_end_ms = t0;
   times->cache = JIT_CACHE_OFF;
   own = calloc(1, sizeof *own);
   if (own)
@@ -374,6 +553,7 @@ int jit_compile_timed(const struct layout *L, const char *metadata,
     *err = strdup("out of memory");
     return -1;
   }
+  clock_gettime(CLOCK_MONOTONIC, &own->start);
   memcpy(own->metadata, metadata, len);
   own->metadata[len] = 0;
   /* The host's CPU, PIC and the small code model, as a built .so (ORC's
@@ -392,8 +572,11 @@ int jit_compile_timed(const struct layout *L, const char *metadata,
                                                 : JIT_CACHE_MISS;
     times->cache_ms += now_ms() - t0;
   }
-  if (!obj) {
-    obj = compile_object(L, metadata, len, tm, times, err);
+  /* Cached code is the optimised code: no tiers then. */
+  tiered = !obj && mode == JIT_TIERED;
+  if (!obj && mode == JIT_OPTIMISED) {
+    obj = compile_object(L, metadata, len, tm, CG_OPT_FULL, NULL, times,
+                         err);
     if (obj && keyed) {
       t0 = now_ms();
       if (jit_cache_store(cache_dir, key, LLVMGetBufferStart(obj),
@@ -401,6 +584,27 @@ int jit_compile_timed(const struct layout *L, const char *metadata,
         times->cache = JIT_CACHE_STORED;
       times->cache_ms += now_ms() - t0;
     }
+  } else if (!obj) {
+    /* Quick code is never cached: the cache holds optimised code only,
+     * which the optimising thread stores. */
+    own->nevals = (uint32_t)L->nprogs;
+    own->evals = tiered ? calloc(L->nprogs ? (size_t)L->nprogs : 1,
+                                 sizeof *own->evals)
+                        : NULL;
+    if (keyed && tiered) {
+      own->cache_dir = strdup(cache_dir);
+      memcpy(own->key, key, sizeof key);
+    }
+    quick_tm = cg_target_machine_at(1, LLVMCodeGenLevelNone, err);
+    if (!quick_tm)
+      ;
+    else if (tiered && !own->evals)
+      *err = strdup("out of memory");
+    else
+      obj = compile_object(L, metadata, len, quick_tm, CG_OPT_QUICK,
+                           tiered ? own : NULL, times, err);
+    if (quick_tm)
+      LLVMDisposeTargetMachine(quick_tm);
   }
   LLVMDisposeTargetMachine(tm);
   if (!obj) {
@@ -408,14 +612,45 @@ int jit_compile_timed(const struct layout *L, const char *metadata,
     return -1;
   }
   t0 = now_ms();
-  addr = link_object(own, obj, err);
+  addr = link_object(&own->jit, own->metadata, obj, err);
   times->link_ms = now_ms() - t0;
   if (!addr) {
     release_jit(own);
     return -1;
   }
-  *art = (const struct rpol_artifact *)(uintptr_t)addr;
+  a = (const struct rpol_artifact *)(uintptr_t)addr;
+  if (tiered && a->npolicies != own->nevals) {
+    *err = strdup("JIT linking failed: the code has another number of "
+                  "policies");
+    release_jit(own);
+    return -1;
+  }
+  if (tiered) {
+    /* The runtime's artifact is a copy whose evaluators the thread swaps;
+     * one the thread has already swapped in is kept. */
+    own->art = *a;
+    for (i = 0; i < own->nevals; i++) {
+      rpol_eval_fn none = NULL;
+
+      __atomic_compare_exchange_n(&own->evals[i], &none, a->eval[i], 0,
+                                  __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+    }
+    own->art.eval = own->evals;
+    a = &own->art;
+    times->tiered = 1;
+  }
+  *art = a;
   *release = release_jit;
   *release_ud = own;
   return 0;
+}
+
+int jit_wait(void *release_ud, struct jit_opt_times *t)
+{
+  struct jit_owned *o = release_ud;
+
+  join_optimiser(o);
+  if (t)
+    *t = o->t2;
+  return o->t2.swapped ? 0 : -1;
 }

@@ -34,27 +34,57 @@ enum jit_cache_use {
 /* Where a compile's time went, in milliseconds of the compiling thread's
  * CPU time (other processes' load hardly changes these, unlike wall
  * time).  jit_compile_timed fills all but front_end_ms, which
- * engine_compile (engine.h) fills. */
+ * engine_compile (engine.h) fills.  When tiered, passes and machine code
+ * are the quick code's; jit_wait tells the optimised code's. */
 struct jit_times {
   double front_end_ms;  /* sources, parser, checker, layout, metadata */
   double ir_ms;         /* the module's IR (cg) */
   double verify_ms;     /* the IR verifier */
+  double bitcode_ms;    /* tiered: the module written for the thread */
   double passes_ms;     /* LLVM's optimisation passes */
   double codegen_ms;    /* machine code: the object file */
   double link_ms;       /* the JIT: linking the object into memory */
   double cache_ms;      /* the cache: key, lookup, store */
   enum jit_cache_use cache;
+  int tiered;           /* quick code now, optimised code to follow */
 };
 
-/* As jit_compile, and fills *times (when not NULL).  With a cache_dir
- * (not NULL), the object comes from the code cache there when it holds
- * one for the same inputs, and is stored there otherwise (jit_cache.h);
- * a cache that fails is a miss, never an error. */
+/* How the JIT compiles (the public rpol_jit_mode, rpol.h, in the same
+ * order).  JIT_TIERED: quick code at once, the optimised code swapped in
+ * by a thread when ready; JIT_OPTIMISED: the optimised code only;
+ * JIT_QUICK: the quick code only.  A cached object (always optimised
+ * code) is used in every mode. */
+enum jit_mode { JIT_TIERED, JIT_OPTIMISED, JIT_QUICK };
+
+/* As jit_compile in `mode`, and fills *times (when not NULL).  With a
+ * cache_dir (not NULL), the object comes from the code cache there when
+ * it holds one for the same inputs, and the optimised code is stored
+ * there otherwise (jit_cache.h); a cache that fails is a miss, never an
+ * error.  When tiered, the optimising thread runs until it is done or
+ * the policy is released, whichever is first: (*release) stops and joins
+ * it before it frees anything. */
 int jit_compile_timed(const struct layout *L, const char *metadata,
-                      size_t len, const char *cache_dir,
+                      size_t len, const char *cache_dir, enum jit_mode mode,
                       struct jit_times *times,
                       const struct rpol_artifact **art,
                       void (**release)(void *), void **release_ud,
                       char **err);
+
+/* The optimising thread's work (tiered mode), in milliseconds of its CPU
+ * time, and when its code took over (wall time since the compile began). */
+struct jit_opt_times {
+  double passes_ms;     /* the module read back from bitcode, the passes */
+  double codegen_ms, link_ms;
+  double ready_ms;
+  int swapped;          /* the optimised code took over */
+  int stored;           /* and went into the code cache */
+  char *err;            /* why it did not; owned by the compile */
+};
+
+/* Waits for the optimising thread of a compile (its *release_ud) and
+ * fills *t (when not NULL).  Returns 0 when the optimised code decides
+ * now, -1 when the compile was not tiered or the optimisation failed
+ * (t->err says why; the quick code still decides, correctly). */
+int jit_wait(void *release_ud, struct jit_opt_times *t);
 
 #endif

@@ -36,7 +36,7 @@ static const struct command commands[] = {
    "--emit writes an object file, assembly or LLVM IR instead.\n"},
   {"eval", cmd_eval,
    "rpolc eval POLICY [INPUT] [--explain] [--locale L] [--extern-lib LIB.so]"
-   " [--interp] [--no-cache]",
+   " [--interp] [--jit=MODE] [--no-cache]",
    "Decide return lines.  POLICY is a .rpol policy file, a bundle\n"
    "directory (compiled in memory) or a built .so.  INPUT is a file of\n"
    "JSON lines (- or absent: stdin); one JSON line is written per input\n"
@@ -45,6 +45,10 @@ static const struct command commands[] = {
    "  --locale L        message locale for lines without request.locale\n"
    "  --extern-lib LIB  bind extern functions from a shared library\n"
    "  --interp          use the reference interpreter instead of the JIT\n"
+   "  --jit=MODE        tiered (default): decide at once with quickly\n"
+   "                    compiled code while a thread compiles the optimised\n"
+   "                    code, which takes over when ready; optimised: wait\n"
+   "                    for the optimised code; quick: never optimise\n"
    "  --no-cache        compile without the JIT's code cache\n"
    "The JIT keeps the machine code it compiles in $RPOL_CACHE_DIR, else\n"
    "$XDG_CACHE_HOME/rpol, else ~/.cache/rpol (RPOL_CACHE_DIR= empty: no\n"
@@ -65,15 +69,18 @@ static const struct command commands[] = {
    "changes nothing and exits 1 naming the files that would change; -\n"
    "formats stdin to stdout.\n"},
   {"bench", cmd_bench,
-   "rpolc bench POLICY INPUT [--repeat N] [--interp] [--baseline LIB.so]"
-   " [--no-cache]",
+   "rpolc bench POLICY INPUT [--repeat N] [--interp] [--jit=MODE]"
+   " [--baseline LIB.so] [--no-cache]",
    "Decode INPUT once, then time decisions only; prints nanoseconds per\n"
    "decision and decisions per second (median of several runs), the load\n"
    "time, the memory the policy added and the allocations per decision.\n"
    "--baseline times a hand-written evaluator (an rpol_eval_fn in LIB.so)\n"
    "on the same inputs, checks it decides alike, and prints the ratio.\n"
    "The load line says where a JIT compile's CPU time went; --no-cache\n"
-   "compiles without the JIT's code cache (rpolc help eval).\n"},
+   "compiles without the JIT's code cache and --jit=MODE chooses the\n"
+   "JIT's mode (rpolc help eval).  In the tiered mode the load line is\n"
+   "the quick code's, the next line says when the optimised code took\n"
+   "over, and the decisions timed are the optimised code's.\n"},
   {"help", cmd_help, "rpolc help [COMMAND]", "Show help for a command.\n"},
 };
 #define NCOMMANDS ((int)(sizeof commands / sizeof commands[0]))

@@ -21,6 +21,7 @@ void rt_free(rpol_runtime *rt, void *p, size_t n);
 
 /* The JIT's code cache directory (rpol_runtime_set_cache_dir), or NULL. */
 const char *rt_cache_dir(const rpol_runtime *rt);
+rpol_jit_mode rt_jit_mode(const rpol_runtime *rt);
 
 /* A bump arena of chunks that never move, so pointers into it stay valid;
  * reset keeps the chunks for reuse. */

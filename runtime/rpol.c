@@ -23,6 +23,7 @@ struct rpol_runtime {
   int refs;              /* atomic: the host's plus one per policy */
   char *cache_dir;       /* rpol_runtime_set_cache_dir; NULL: none */
   size_t cache_dir_size;
+  rpol_jit_mode jit_mode;
   char errmsg[1024];
 };
 
@@ -225,6 +226,20 @@ rpol_status rpol_runtime_set_cache_dir(rpol_runtime *rt, const char *dir)
 const char *rt_cache_dir(const rpol_runtime *rt)
 {
   return rt->cache_dir;
+}
+
+rpol_status rpol_runtime_set_jit_mode(rpol_runtime *rt, rpol_jit_mode mode)
+{
+  if (!rt || (mode != RPOL_JIT_TIERED && mode != RPOL_JIT_OPTIMISED &&
+              mode != RPOL_JIT_QUICK))
+    return RPOL_EMISUSE;
+  rt->jit_mode = mode;
+  return RPOL_OK;
+}
+
+rpol_jit_mode rt_jit_mode(const rpol_runtime *rt)
+{
+  return rt->jit_mode;
 }
 
 const char *rpol_errmsg(const rpol_runtime *rt)
@@ -1161,7 +1176,12 @@ rpol_status rpol_decide(const rpol_policy *p, rpol_input *in,
                      ? in->pend_loc : -1;
     return RPOL_OK;
   }
-  p->art->eval[in->sub](in->slots, r, &p->envs[in->sub]);
+  /* Acquire: a JIT in the tiered mode swaps evaluators while policies
+   * decide (compiler/jit.c); this pairs with its release store.  A plain
+   * load on x86. */
+  rpol_eval_fn eval = __atomic_load_n(&p->art->eval[in->sub],
+                                      __ATOMIC_ACQUIRE);
+  eval(in->slots, r, &p->envs[in->sub]);
   /* An evaluator is trusted code, but a corrupt result must not make the
    * readers index out of bounds. */
   if (r->code < RPOL_DECIDED || r->code > RPOL_E_BAD_INPUT)

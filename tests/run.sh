@@ -6,7 +6,8 @@
 #             stderr of `rpolc check` must equal NAME.expected exactly
 #   check     tests/check/*.rpol must check clean
 #   eval      tests/eval/NAME.test: policy, input lines, expected output;
-#             run on every engine (interpreter, JIT, built .so), which must
+#             run on every engine (interpreter, the JIT in its tiered, quick
+#             and optimised modes, built .so), which must
 #             agree byte for byte
 #   policies  rpolc check and rpolc test on every policy under policies/
 #             and tests/stdlib/
@@ -107,7 +108,10 @@ split_eval() {
   touch "$2/input.jsonl" "$2/expected.jsonl"
 }
 
-ENGINES=${ENGINES:-interp jit aot}
+# jit: the default, tiered (mostly the quick code on inputs this short;
+# it leaves the optimised code in the cache); jit-quick: the quick code
+# alone; jit-opt: the optimised code alone (from the cache jit filled).
+ENGINES=${ENGINES:-interp jit jit-quick jit-opt aot}
 if want eval; then
   section "evaluation goldens ($ENGINES)"
   for t in tests/eval/*.test; do
@@ -122,6 +126,8 @@ if want eval; then
       case $engine in
         interp) (cd "$d" && "$RPOLC" eval --interp $flags "$name.rpol" input.jsonl) >"$d/out.$engine" 2>"$d/err.$engine" ;;
         jit)    (cd "$d" && "$RPOLC" eval $flags "$name.rpol" input.jsonl) >"$d/out.$engine" 2>"$d/err.$engine" ;;
+        jit-quick) (cd "$d" && "$RPOLC" eval --jit=quick --no-cache $flags "$name.rpol" input.jsonl) >"$d/out.$engine" 2>"$d/err.$engine" ;;
+        jit-opt) (cd "$d" && "$RPOLC" eval --jit=optimised $flags "$name.rpol" input.jsonl) >"$d/out.$engine" 2>"$d/err.$engine" ;;
         aot)    if (cd "$d" && "$RPOLC" build "$name.rpol" -o "$name.so") >"$d/err.$engine" 2>&1; then
                   (cd "$d" && "$RPOLC" eval $flags "./$name.so" input.jsonl) >"$d/out.$engine" 2>>"$d/err.$engine"
                 else : >"$d/out.$engine"; fi ;;

@@ -108,7 +108,7 @@ RPOL_API void rpol_runtime_free(rpol_runtime *rt);
  * `dir` (created, mode 0700, when missing) and reuse it when the same
  * policy is compiled again by the same build of the library on the same
  * kind of CPU: a compile that finds its code there skips LLVM (a few ms
- * instead of about 0.1 s for a 30-case policy).  The entries are keyed by
+ * instead of tens for a 30-case policy).  The entries are keyed by
  * a SHA-256 of everything that determines the code (the sources, the
  * schema, the CPU, the LLVM and rpol builds) and checked (length and
  * SHA-256) before use; a missing, damaged or unwritable cache only means
@@ -119,6 +119,28 @@ RPOL_API void rpol_runtime_free(rpol_runtime *rt);
  * Returns RPOL_OK, RPOL_EMISUSE ("" or no runtime) or RPOL_ENOMEM. */
 RPOL_API rpol_status rpol_runtime_set_cache_dir(rpol_runtime *rt,
                                                 const char *dir);
+/* How rpol_compile turns a policy into machine code (docs/performance.md,
+ * "The tiered JIT").  Append only. */
+typedef enum rpol_jit_mode {
+  /* The default.  rpol_compile returns as soon as quickly compiled code
+   * can decide (about a third of the compile time; the code takes about
+   * twice as long per decision), and a thread of the library compiles the
+   * optimised code meanwhile and swaps it in, atomically, when it is
+   * ready.  Both decide alike.  Freeing the policy stops the thread. */
+  RPOL_JIT_TIERED = 0,
+  /* rpol_compile returns with the optimised code: the most compile time,
+   * no thread. */
+  RPOL_JIT_OPTIMISED,
+  /* The quick code only: the least compile time, for short-lived
+   * policies (a few thousand decisions). */
+  RPOL_JIT_QUICK
+} rpol_jit_mode;
+
+/* Sets how rpol_compile compiles from now on; code found in the cache
+ * (rpol_runtime_set_cache_dir) is optimised code in every mode.  Returns
+ * RPOL_OK or RPOL_EMISUSE (no runtime, unknown mode). */
+RPOL_API rpol_status rpol_runtime_set_jit_mode(rpol_runtime *rt,
+                                               rpol_jit_mode mode);
 /* The message of the last failed runtime call (rpol_load, rpol_compile),
  * "" if none; owned by rt, valid until its next call. */
 RPOL_API const char *rpol_errmsg(const rpol_runtime *rt);

@@ -87,28 +87,38 @@ static void check_policy_bound(const char *file, const char *src,
   const char *path = write_file(file, src);
   int i;
 
+  /* Both codes of the tiered JIT, each alone (the tiered mode runs one,
+   * then the other). */
+  static const rpol_jit_mode modes[] = {RPOL_JIT_QUICK, RPOL_JIT_OPTIMISED};
+  static const char *const mode_names[] = {"quick", "optimised"};
+  int m;
+
   assert_int_equal(rpol_runtime_new(&rt, NULL, NULL), RPOL_OK);
   if (engine_compile(rt, path, ENGINE_INTERP, stderr, &ref) != RPOL_OK)
     fail_msg("%s does not compile: %s", file, rpol_errmsg(rt));
-  if (engine_compile(rt, path, ENGINE_JIT, stderr, &jit) != RPOL_OK)
-    fail_msg("%s: JIT failed: %s", file, rpol_errmsg(rt));
-  if (bind) {
-    bind(jit);
+  if (bind)
     bind(ref);
-  }
-  for (i = 0; lines[i].json; i++) {
-    char *a = decide_json(jit, lines[i].json);
-    char *b = decide_json(ref, lines[i].json);
+  for (m = 0; m < 2; m++) {
+    assert_int_equal(rpol_runtime_set_jit_mode(rt, modes[m]), RPOL_OK);
+    if (engine_compile(rt, path, ENGINE_JIT, stderr, &jit) != RPOL_OK)
+      fail_msg("%s: JIT failed: %s", file, rpol_errmsg(rt));
+    if (bind)
+      bind(jit);
+    for (i = 0; lines[i].json; i++) {
+      char *a = decide_json(jit, lines[i].json);
+      char *b = decide_json(ref, lines[i].json);
 
-    if (strcmp(a, b) != 0)
-      fail_msg("%s line %d:\n  jit:    %s\n  interp: %s", file, i + 1, a,
-               b);
-    if (lines[i].want && !strstr(a, lines[i].want))
-      fail_msg("%s line %d: no '%s' in %s", file, i + 1, lines[i].want, a);
-    free(a);
-    free(b);
+      if (strcmp(a, b) != 0)
+        fail_msg("%s line %d:\n  jit (%s): %s\n  interp: %s", file, i + 1,
+                 mode_names[m], a, b);
+      if (lines[i].want && !strstr(a, lines[i].want))
+        fail_msg("%s line %d: no '%s' in %s", file, i + 1, lines[i].want,
+                 a);
+      free(a);
+      free(b);
+    }
+    rpol_policy_unref(jit);
   }
-  rpol_policy_unref(jit);
   rpol_policy_unref(ref);
   rpol_runtime_free(rt);
 }
@@ -874,6 +884,131 @@ static void test_jit_threads(void **state)
   }
 }
 
+struct decider {
+  rpol_policy *p;
+  const char *const *lines;
+  char **want;
+  int stop;                   /* atomic */
+  long decided, wrong;
+};
+
+/* Decides the lines over and over until told to stop, counting answers
+ * that differ from `want`: the evaluators are swapped under it. */
+static void *decide_until_stopped(void *arg)
+{
+  struct decider *d = arg;
+  int i;
+
+  while (!__atomic_load_n(&d->stop, __ATOMIC_ACQUIRE) || d->decided == 0)
+    for (i = 0; d->lines[i]; i++) {
+      char *got = decide_json(d->p, d->lines[i]);
+
+      d->wrong += strcmp(got, d->want[i]) != 0;
+      d->decided++;
+      free(got);
+    }
+  return NULL;
+}
+
+/* The tiered JIT: the quick code decides as soon as the compile returns;
+ * the thread's optimised code takes over and decides alike; the code it
+ * puts in the cache is what the next compile finds.  The other modes
+ * have no thread to wait for. */
+static void test_jit_tiers(void **state)
+{
+  static const char *const lines[] = {
+    LINE(DE, EUR, "\"price\":\"10\"", TODAY),
+    LINE("\"country\":\"FR\"", EUR,
+         "\"price\":\"2000\",\"category\":\"furniture\"", TODAY),
+    LINE("\"country\":\"US\"", "\"currency\":\"USD\"",
+         "\"price\":\"19.99\",\"quantity\":3,\"sku\":\"X-1\"",
+         "\"date\":\"2026-03-11\",\"reason\":\"defective\""),
+    NULL
+  };
+  const char *path = write_file("shop.rpol", shop_src);
+  char cache[600], *before[3];
+  rpol_runtime *rt = NULL;
+  rpol_policy *p = NULL;
+  struct jit_times jt;
+  struct jit_opt_times ot;
+  int i;
+
+  (void)state;
+  snprintf(cache, sizeof cache, "%s/tier-cache", tmpdir);
+  assert_int_equal(rpol_runtime_new(&rt, NULL, NULL), RPOL_OK);
+  assert_int_equal(rpol_runtime_set_cache_dir(rt, cache), RPOL_OK);
+  assert_int_equal(rpol_runtime_set_jit_mode(rt, (rpol_jit_mode)7),
+                   RPOL_EMISUSE);
+  assert_int_equal(engine_compile_timed(rt, path, ENGINE_JIT, stderr, &jt,
+                                        &p), RPOL_OK);
+  assert_true(jt.tiered);
+  assert_int_equal(jt.cache, JIT_CACHE_MISS);   /* quick code: not stored */
+  for (i = 0; lines[i]; i++)
+    before[i] = decide_json(p, lines[i]);
+  assert_int_equal(engine_wait_optimised(p, &ot), 0);
+  assert_true(ot.swapped);
+  assert_true(ot.stored);
+  assert_null(ot.err);
+  assert_true(ot.ready_ms > 0);
+  for (i = 0; lines[i]; i++) {
+    char *after = decide_json(p, lines[i]);
+
+    assert_string_equal(before[i], after);
+    free(after);
+    free(before[i]);
+  }
+  /* Waiting again is harmless. */
+  assert_int_equal(engine_wait_optimised(p, NULL), 0);
+  rpol_policy_unref(p);
+
+  /* The next compile finds the optimised code: no tiers. */
+  assert_int_equal(engine_compile_timed(rt, path, ENGINE_JIT, stderr, &jt,
+                                        &p), RPOL_OK);
+  assert_int_equal(jt.cache, JIT_CACHE_HIT);
+  assert_false(jt.tiered);
+  assert_int_equal(engine_wait_optimised(p, &ot), -1);
+  rpol_policy_unref(p);
+
+  /* Decisions running while the optimised code takes over. */
+  assert_int_equal(rpol_runtime_set_cache_dir(rt, NULL), RPOL_OK);
+  assert_int_equal(engine_compile_timed(rt, path, ENGINE_JIT, stderr, &jt,
+                                        &p), RPOL_OK);
+  assert_true(jt.tiered);
+  {
+    struct decider d = {p, lines, before, 0, 0, 0};
+    pthread_t t;
+
+    for (i = 0; lines[i]; i++)
+      before[i] = decide_json(p, lines[i]);
+    assert_int_equal(pthread_create(&t, NULL, decide_until_stopped, &d), 0);
+    assert_int_equal(engine_wait_optimised(p, &ot), 0);
+    __atomic_store_n(&d.stop, 1, __ATOMIC_RELEASE);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_true(d.decided > 0);
+    assert_int_equal(d.wrong, 0);
+    for (i = 0; lines[i]; i++)
+      free(before[i]);
+  }
+  rpol_policy_unref(p);
+
+  /* Released at once: the thread is stopped and joined, nothing leaks
+   * (the sanitizer build checks). */
+  assert_int_equal(engine_compile_timed(rt, path, ENGINE_JIT, stderr, &jt,
+                                        &p), RPOL_OK);
+  assert_true(jt.tiered);
+  rpol_policy_unref(p);
+
+  /* Quick and optimised modes: one code, no thread. */
+  assert_int_equal(rpol_runtime_set_jit_mode(rt, RPOL_JIT_QUICK), RPOL_OK);
+  assert_int_equal(engine_compile_timed(rt, path, ENGINE_JIT, stderr, &jt,
+                                        &p), RPOL_OK);
+  assert_false(jt.tiered);
+  assert_int_equal(engine_wait_optimised(p, &ot), -1);
+  assert_false(ot.swapped);
+  rpol_policy_unref(p);
+  rpol_runtime_free(rt);
+}
+
 /* A bundle: two routed policies in one module. */
 static void test_bundle(void **state)
 {
@@ -1043,6 +1178,7 @@ int main(void)
     cmocka_unit_test(test_bundle_shared_module),
     cmocka_unit_test(test_jit_direct),
     cmocka_unit_test(test_jit_threads),
+    cmocka_unit_test(test_jit_tiers),
     cmocka_unit_test(test_aot_so),
     cmocka_unit_test(test_emit_kinds),
     cmocka_unit_test(test_source_digest),

@@ -90,7 +90,9 @@ static char *decide_all(rpol_policy *p)
 }
 
 /* Compiles POLICY with the JIT and cache directory `dir` (NULL: none);
- * returns its records and sets *use to what the cache did. */
+ * returns its records and sets *use to what the cache did.  The optimised
+ * mode, so that the store happens within the compile (the tiered mode's
+ * thread stores later: tests/unit/test_cg.c, test_jit_tiers). */
 static char *compile_and_decide(const char *dir, enum jit_cache_use *use)
 {
   rpol_runtime *rt = NULL;
@@ -99,6 +101,8 @@ static char *compile_and_decide(const char *dir, enum jit_cache_use *use)
 
   assert_int_equal(rpol_runtime_new(&rt, NULL, NULL), RPOL_OK);
   assert_int_equal(rpol_runtime_set_cache_dir(rt, dir), RPOL_OK);
+  assert_int_equal(rpol_runtime_set_jit_mode(rt, RPOL_JIT_OPTIMISED),
+                   RPOL_OK);
   assert_int_equal(engine_compile_timed(rt, POLICY, ENGINE_JIT, stderr, &t,
                                         &p), RPOL_OK);
   *use = t.cache;
