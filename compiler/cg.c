@@ -616,13 +616,16 @@ static struct val slot_val(struct cg *g, LLVMValueRef sp,
 static LLVMValueRef const_string(struct cg *g, const char *s, size_t len);
 
 /* The text of verdict code `idx` (layout numbering), NULL for -1. */
+/* The text of code idx, if idx >= 0 (the caller tests it). */
 static LLVMValueRef code_text(struct cg *g, LLVMValueRef idx)
 {
   const struct layout *L = g->L;
-  LLVMValueRef *texts, init, idx2[2], p;
+  LLVMValueRef *texts, init, idx2[2];
   LLVMTypeRef at_;
   int i;
 
+  if (L->ncodes == 0)
+    return LLVMConstNull(g->p8);
   if (!g->codes) {
     texts = cg_alloc(g, (size_t)(L->ncodes + 1) * sizeof *texts);
     if (!texts)
@@ -637,18 +640,14 @@ static LLVMValueRef code_text(struct cg *g, LLVMValueRef idx)
   }
   at_ = LLVMGlobalGetValueType(g->codes);
   idx2[0] = ci64(g, 0);
-  idx2[1] = LLVMBuildSExt(g->b, LLVMBuildSelect(
-                                    g->b,
-                                    LLVMBuildICmp(g->b, LLVMIntSGE, idx,
-                                                  ci32(g, 0), ""),
-                                    idx, ci32(g, 0), ""),
-                          g->i64, "");
-  if (L->ncodes == 0)
-    return LLVMConstNull(g->p8);
-  p = load(g, g->p8, LLVMBuildInBoundsGEP2(g->b, at_, g->codes, idx2, 2, ""));
-  return LLVMBuildSelect(g->b,
-                         LLVMBuildICmp(g->b, LLVMIntSGE, idx, ci32(g, 0), ""),
-                         p, LLVMConstNull(g->p8), "");
+  idx2[1] = LLVMBuildZExt(
+      g->b,
+      LLVMBuildSelect(g->b,
+                      LLVMBuildICmp(g->b, LLVMIntSGE, idx, ci32(g, 0), ""),
+                      idx, ci32(g, 0), ""),
+      g->i64, "");
+  return load(g, g->p8, LLVMBuildInBoundsGEP2(g->b, at_, g->codes, idx2, 2,
+                                                 ""));
 }
 
 /* Writes a whole slot, so that a decision leaves nothing from the last. */
@@ -677,9 +676,7 @@ static void slot_store(struct cg *g, LLVMValueRef sp, const struct type *t,
     ek = slot_kind(t->kind == TY_SET ? t->elem : NULL);
     break;
   case TY_VERDICT:
-    /* As the interpreter: an enum slot, v the kind, p the code. */
-    iv = LLVMBuildSExt(g->b, v.a, g->i64, "");
-    p = code_text(g, v.b);
+    /* As the interpreter: an enum slot, v the kind, p the code (below). */
     break;
   default:
     iv = v.a;
@@ -699,6 +696,30 @@ static void slot_store(struct cg *g, LLVMValueRef sp, const struct type *t,
     store_field(g, g->slot, sp, SL_P, p);
   if (!LLVMIsNull(n))
     store_field(g, g->slot, sp, SL_N, n);
+  /* A verdict's kind and code text only where they are not the
+   * caller's zeros: `allow` (kind 0) has no code, and stores neither.
+   * Kind and code are phis of constants, so the passes thread each case
+   * to its own side of the test. */
+  if (t && t->kind == TY_VERDICT) {
+    LLVMBasicBlockRef has = block(g, "verdict.slot");
+    LLVMBasicBlockRef done = block(g, "verdict.slot.done");
+    LLVMValueRef code = LLVMBuildICmp(g->b, LLVMIntSGE, v.b, ci32(g, 0), "");
+
+    LLVMBuildCondBr(g->b,
+                    LLVMBuildOr(g->b, code,
+                                LLVMBuildICmp(g->b, LLVMIntNE, v.a,
+                                              ci32(g, VERDICT_ALLOW), ""),
+                                ""),
+                    has, done);
+    at(g, has);
+    store_field(g, g->slot, sp, SL_V, LLVMBuildSExt(g->b, v.a, g->i64, ""));
+    p = code_text(g, v.b);
+    if (!LLVMIsNull(p))
+      store_field(g, g->slot, sp, SL_P,
+                  LLVMBuildSelect(g->b, code, p, LLVMConstNull(g->p8), ""));
+    LLVMBuildBr(g->b, done);
+    at(g, done);
+  }
 }
 
 /* The order currency, -1 when the line has none (the runtime rejects
@@ -4558,8 +4579,8 @@ static LLVMValueRef gen_evaluator(struct cg *g)
 {
   const struct program *p = g->prog;
   char name[64];
-  LLVMValueRef fn, fr, deny, phi, verdict, outs, tr;
-  LLVMBasicBlockRef denied, go, errbb, here;
+  LLVMValueRef fn, fr, deny, phi, verdict, reason, outs, tr;
+  LLVMBasicBlockRef denied, go, errbb, here, hdr;
   int i, k;
 
   snprintf(name, sizeof name, "rpol.eval.%d", g->pindex);
@@ -4597,8 +4618,25 @@ static LLVMValueRef gen_evaluator(struct cg *g)
    * window, say) where they are first read. */
   emit_output(g, OUT_ELIGIBLE);
   verdict = out_frame_val(g, OUT_ELIGIBLE).a;
+  reason = out_frame_val(g, OUT_ELIGIBLE).b;
+  /* The caller reset verdict and reason to allow's 0 and -1: they are
+   * stored only for a review or a denial (the test, on phis of
+   * constants, is threaded away by the passes). */
+  hdr = block(g, "verdict");
+  go = block(g, "verdict.done");
+  LLVMBuildCondBr(
+      g->b,
+      LLVMBuildOr(g->b,
+                  LLVMBuildICmp(g->b, LLVMIntNE, verdict,
+                                ci32(g, VERDICT_ALLOW), ""),
+                  LLVMBuildICmp(g->b, LLVMIntNE, reason, ci32(g, -1), ""),
+                  ""),
+      hdr, go);
+  at(g, hdr);
   store_field(g, g->res, g->resp, RS_VERDICT, verdict);
-  store_field(g, g->res, g->resp, RS_REASON, out_frame_val(g, OUT_ELIGIBLE).b);
+  store_field(g, g->res, g->resp, RS_REASON, reason);
+  LLVMBuildBr(g->b, go);
+  at(g, go);
   deny = LLVMBuildICmp(g->b, LLVMIntEQ, verdict, ci32(g, VERDICT_DENY), "");
   denied = block(g, "denied"), go = block(g, "allowed");
   LLVMBuildCondBr(g->b, deny, denied, go);
