@@ -1508,6 +1508,8 @@ static struct val cg_logic(struct cg *g, const struct expr *e)
   return res;
 }
 
+static int cannot_fail(const struct expr *e, int depth);
+
 static struct val cg_arith(struct cg *g, const struct expr *e,
                            const struct type *t)
 {
@@ -1552,6 +1554,13 @@ static struct val cg_arith(struct cg *g, const struct expr *e,
       LLVMValueRef d = arith2(g, "rpol_sub", x.a, y.a, loc);
 
       res.a = arith2(g, "rpol_date_add", d, ci64(g, 0), loc);
+    } else if (lt->kind == TY_DATE && cannot_fail(l, 0) &&
+               cannot_fail(r, 0)) {
+      /* Two dates of 0001-01-01..9999-12-31 (fields, literals, lets of
+       * these: cannot_fail) are at most 3.7 million days apart: no
+       * overflow test, so a let like `age` cannot fail in the code
+       * either. */
+      res.a = LLVMBuildNSWSub(g->b, x.a, y.a, "");
     } else {
       res.a = arith2(g, "rpol_sub", x.a, y.a, loc);
     }
