@@ -166,9 +166,10 @@ bless: all
 # finding aborts the program that made it, which fails its test.  The two
 # volume tests run smaller (difftest 500 lines per policy and 12 random
 # policies, a 50,000-line stream), and the evaluation goldens on the
-# interpreter and the JIT (a built .so runs generated code, which is not
-# sanitized; difftest still loads one per policy), so that CI stays within
-# its budget.
+# interpreter and the JIT in its default, tiered mode (its optimising
+# thread under the sanitizers; a built .so runs generated code, which is
+# not sanitized; difftest still loads one per policy), so that CI stays
+# within its budget.
 # The objects also carry libFuzzer's coverage instrumentation
 # (fuzzer-no-link; the ASan runtime answers its hooks in plain programs),
 # so that `make fuzz` links its targets from this same build instead of
@@ -177,7 +178,7 @@ SAN_BUILD   ?= $(BUILD)-san
 SAN_CFLAGS  := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
                -fno-sanitize-recover=undefined
 SAN_LDFLAGS := -fsanitize=address,undefined
-SAN_ENV   := DIFFTEST_N=500 DIFFTEST_R=12 HARDEN_LINES=50000 ENGINES="interp jit" \
+SAN_ENV   := DIFFTEST_N=500 DIFFTEST_R=12 HARDEN_LINES=50000 ENGINES="interp jit-tiered" \
              RPOL_SAN_FLAGS="-fsanitize=address,undefined" \
              ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_odr_violation=0 \
              UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

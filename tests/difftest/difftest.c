@@ -665,7 +665,11 @@ static int check_policy(const char *path, long n, uint64_t seed,
   struct eng e[NENGINES];
   int status = C_AGREE;
   double t0 = now();
+  /* The JIT's optimised code, as a built .so has: every line decided by
+   * the same code, and no optimising thread beside the jobs (the quick
+   * code is compared by the evaluation goldens and tests/unit/test_cg). */
   if (rpol_runtime_new(&rt, NULL, NULL) != RPOL_OK ||
+      rpol_runtime_set_jit_mode(rt, RPOL_JIT_OPTIMISED) != RPOL_OK ||
       open_engines(rt, path, e) != 0) {
     if (is_random)
       print_unit(path, "#   ");
