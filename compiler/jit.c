@@ -30,6 +30,8 @@
  */
 #include <pthread.h>
 #include <stdint.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -414,6 +416,11 @@ static LLVMOrcJITTargetAddress link_object(LLVMOrcLLJITRef *jitp,
   return addr;
 }
 
+/* The optimising thread's nice value: its CPU share against a busy
+ * thread of nice 0 is about 10% (the kernel's weights, 110 against
+ * 1,024), so it slows the host little and still finishes. */
+#define JIT_OPTIMISER_NICE 10
+
 static int released(struct jit_owned *o)
 {
   return __atomic_load_n(&o->cancel, __ATOMIC_RELAXED);
@@ -444,6 +451,13 @@ static void *optimise_in_background(void *arg)
   double t0 = now_ms();
   uint32_t i;
 
+#ifdef __linux__
+  /* Lower this thread's priority (on Linux a thread's own, not the
+   * process's): on a busy machine the host's threads, which decide with
+   * the quick code meanwhile, come first; on an idle core it runs at full
+   * speed all the same.  Failing to is harmless. */
+  (void)setpriority(PRIO_PROCESS, (id_t)gettid(), JIT_OPTIMISER_NICE);
+#endif
   if (LLVMParseBitcodeInContext2(ctx, o->bitcode, &mod))
     err = strdup("cannot read the module back from bitcode");
   LLVMDisposeMemoryBuffer(o->bitcode);
