@@ -27,6 +27,9 @@
  * A policy is immutable once externs are bound and may be shared by any
  * number of threads; each thread uses its own inputs and decisions.
  * rpol_decide is reentrant, allocates nothing and touches no global state.
+ * The library starts a thread only in rpol_compile's default, tiered mode
+ * (rpol_runtime_set_jit_mode), one per compile, joined when the policy is
+ * freed.
  *
  * Memory: every allocation the runtime makes goes through the rpol_alloc_fn
  * given to rpol_runtime_new (json-c, used to parse metadata and JSON lines,
