@@ -91,6 +91,8 @@ struct jit_owned {
   uint32_t nevals;
   pthread_t thread;
   int running;                  /* started and not joined */
+  int finished;                 /* its work is done (under forks.lock) */
+  struct jit_owned *next_unjoined;   /* forks.unjoined */
   int cancel;                   /* atomic: release wants it to stop */
   LLVMMemoryBufferRef bitcode;  /* the module before any pass */
   LLVMOrcLLJITRef jit2;
@@ -108,12 +110,99 @@ static void dispose_jit(LLVMOrcLLJITRef jit)
     LLVMConsumeError(e);
 }
 
+/* Fork safety.  A process that forks while an optimising thread runs
+ * (a server that compiles its policies, then forks workers) would give
+ * the child a copy of LLVM state in mid-change and a thread to join that
+ * the child does not have.  So fork waits until every optimising thread
+ * has finished its work (pthread_atfork's prepare: a few tens of ms at
+ * most, for one policy), and the child forgets the threads, which exist
+ * only in the parent: releasing a policy there joins nothing. */
+static struct {
+  pthread_mutex_t lock;
+  pthread_cond_t finished;
+  struct jit_owned *unjoined;   /* started, not yet joined */
+} forks = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL};
+
+static int unfinished(void)
+{
+  struct jit_owned *o;
+
+  for (o = forks.unjoined; o; o = o->next_unjoined)
+    if (!o->finished)
+      return 1;
+  return 0;
+}
+
+static void before_fork(void)
+{
+  pthread_mutex_lock(&forks.lock);
+  while (unfinished())
+    pthread_cond_wait(&forks.finished, &forks.lock);
+}
+
+static void after_fork_in_parent(void)
+{
+  pthread_mutex_unlock(&forks.lock);
+}
+
+static void after_fork_in_child(void)
+{
+  struct jit_owned *o;
+
+  for (o = forks.unjoined; o; o = o->next_unjoined)
+    o->running = 0;
+  forks.unjoined = NULL;
+  pthread_mutex_unlock(&forks.lock);
+}
+
+static pthread_once_t fork_handlers_once = PTHREAD_ONCE_INIT;
+
+static void install_fork_handlers(void)
+{
+  (void)pthread_atfork(before_fork, after_fork_in_parent,
+                       after_fork_in_child);
+}
+
+/* Starts o's optimising thread on fn; 0, or -1 when it could not. */
+static int start_optimiser(struct jit_owned *o, void *(*fn)(void *))
+{
+  pthread_once(&fork_handlers_once, install_fork_handlers);
+  pthread_mutex_lock(&forks.lock);
+  if (pthread_create(&o->thread, NULL, fn, o) != 0) {
+    pthread_mutex_unlock(&forks.lock);
+    return -1;
+  }
+  o->running = 1;
+  o->next_unjoined = forks.unjoined;
+  forks.unjoined = o;
+  pthread_mutex_unlock(&forks.lock);
+  return 0;
+}
+
+/* The optimising thread's last act. */
+static void optimiser_finished(struct jit_owned *o)
+{
+  pthread_mutex_lock(&forks.lock);
+  o->finished = 1;
+  pthread_cond_broadcast(&forks.finished);
+  pthread_mutex_unlock(&forks.lock);
+}
+
 static void join_optimiser(struct jit_owned *o)
 {
-  if (o->running) {
-    pthread_join(o->thread, NULL);
-    o->running = 0;
-  }
+  struct jit_owned **p;
+
+  if (!o->running)
+    return;
+  pthread_join(o->thread, NULL);
+  pthread_mutex_lock(&forks.lock);
+  for (p = &forks.unjoined; *p; p = &(*p)->next_unjoined)
+    if (*p == o) {
+      *p = o->next_unjoined;
+      break;
+    }
+  o->running = 0;
+  pthread_mutex_unlock(&forks.lock);
 }
 
 static void release_jit(void *ud)
@@ -501,6 +590,7 @@ static void *optimise_in_background(void *arg)
     }
   }
   o->t2.err = err;
+  optimiser_finished(o);
   return NULL;
 }
 
@@ -533,10 +623,10 @@ static LLVMMemoryBufferRef compile_object(const struct layout *L,
     if (tier2) {
       t0 = now_ms();
       tier2->bitcode = LLVMWriteBitcodeToMemoryBuffer(mod);
-      if (tier2->bitcode &&
-          pthread_create(&tier2->thread, NULL, optimise_in_background,
-                         tier2) == 0)
-        tier2->running = 1;
+      if (!tier2->bitcode ||
+          start_optimiser(tier2, optimise_in_background) != 0)
+        tier2->t2.err = strdup("cannot start the optimising thread; the "
+                               "quick code decides");
       times->bitcode_ms = now_ms() - t0;
     }
     if (opt == CG_OPT_QUICK) {

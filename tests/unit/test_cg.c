@@ -1009,6 +1009,49 @@ static void test_jit_tiers(void **state)
   rpol_runtime_free(rt);
 }
 
+/* fork() right after a tiered compile: it waits for the optimising
+ * thread, and the child, which has no such thread, decides alike and
+ * releases the policy without joining one. */
+static void test_jit_fork(void **state)
+{
+  const char *line = LINE(DE, EUR, "\"price\":\"10\"", TODAY);
+  const char *path = write_file("shop.rpol", shop_src);
+  rpol_runtime *rt = NULL;
+  rpol_policy *p = NULL;
+  struct jit_times jt;
+  char *want, *got;
+  pid_t pid;
+  int status;
+
+  (void)state;
+  assert_int_equal(rpol_runtime_new(&rt, NULL, NULL), RPOL_OK);
+  assert_int_equal(engine_compile_timed(rt, path, ENGINE_JIT, stderr, &jt,
+                                        &p), RPOL_OK);
+  assert_true(jt.tiered);
+  want = decide_json(p, line);
+  pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    got = decide_json(p, line);
+    status = strcmp(got, want) == 0 ? 0 : 3;
+    free(got);
+    rpol_policy_unref(p);
+    rpol_runtime_free(rt);
+    _exit(status);
+  }
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFEXITED(status));
+  assert_int_equal(WEXITSTATUS(status), 0);
+  /* The parent's thread was done before the fork: nothing to wait for. */
+  assert_int_equal(engine_wait_optimised(p, NULL), 0);
+  got = decide_json(p, line);
+  assert_string_equal(got, want);
+  free(got);
+  free(want);
+  rpol_policy_unref(p);
+  rpol_runtime_free(rt);
+}
+
 /* A bundle: two routed policies in one module. */
 static void test_bundle(void **state)
 {
@@ -1179,6 +1222,7 @@ int main(void)
     cmocka_unit_test(test_jit_direct),
     cmocka_unit_test(test_jit_threads),
     cmocka_unit_test(test_jit_tiers),
+    cmocka_unit_test(test_jit_fork),
     cmocka_unit_test(test_aot_so),
     cmocka_unit_test(test_emit_kinds),
     cmocka_unit_test(test_source_digest),
