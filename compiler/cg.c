@@ -615,8 +615,8 @@ static struct val slot_val(struct cg *g, LLVMValueRef sp,
 
 static LLVMValueRef const_string(struct cg *g, const char *s, size_t len);
 
-/* The text of verdict code `idx` (layout numbering), NULL for -1. */
-/* The text of code idx, if idx >= 0 (the caller tests it). */
+/* The text of verdict code `idx` (layout numbering); for -1 that of
+ * code 0, which the caller does not store (slot_store tests idx). */
 static LLVMValueRef code_text(struct cg *g, LLVMValueRef idx)
 {
   const struct layout *L = g->L;
