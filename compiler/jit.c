@@ -420,8 +420,9 @@ int jit_compile(const struct layout *L, const char *metadata, size_t len,
                            release, release_ud, err);
 }
 
-/* The optimised module (consumed) as an object file in memory (owned),
- * compiled by tm; or NULL with *err.  Adds the time to *codegen_ms. */
+/* The module (consumed), after its passes, as an object file in memory
+ * (owned), compiled by tm; or NULL with *err.  Adds the time to
+ * *codegen_ms. */
 static LLVMMemoryBufferRef emit_object(LLVMModuleRef mod,
                                        LLVMTargetMachineRef tm,
                                        double *codegen_ms, char **err)
@@ -612,7 +613,8 @@ static LLVMMemoryBufferRef compile_object(const struct layout *L,
   LLVMMemoryBufferRef obj = NULL;
   double t0;
 
-  /* The quick pipeline runs here, after the module is handed over. */
+  /* The quick pipeline runs below, once the module as generated has gone
+   * to the optimising thread. */
   mod = cg_bundle_timed(ctx, L, metadata, len, tm,
                         opt == CG_OPT_QUICK ? CG_OPT_NONE : opt, &ct, err);
   times->ir_ms = ct.ir_ms;
@@ -724,11 +726,9 @@ int jit_compile_timed(const struct layout *L, const char *metadata,
       memcpy(own->key, key, sizeof key);
     }
     quick_tm = cg_target_machine_at(1, LLVMCodeGenLevelNone, err);
-    if (!quick_tm)
-      ;
-    else if (tiered && !own->evals)
+    if (quick_tm && tiered && !own->evals)
       *err = strdup("out of memory");
-    else
+    else if (quick_tm)
       obj = compile_object(L, metadata, len, quick_tm, CG_OPT_QUICK,
                            tiered ? own : NULL, times, err);
     if (quick_tm)
