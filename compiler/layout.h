@@ -26,10 +26,15 @@ struct layout {
   struct decl **externs;         /* one per extern name across the bundle */
   int nexterns;
   int max_outputs;               /* largest program->noutputs */
+  struct decl **pending;         /* layout_init: prelude decls used, to walk */
+  int npending, cappending;
 };
 
 /* Numbers every location, code and extern of the programs (walking every
- * case, expression and default), so that lookups never add entries. */
+ * case, expression and default of the policies and modules, and of the
+ * prelude's inputs, outputs and decide blocks and the prelude lets,
+ * consts, regions and functions they use), so that lookups never add
+ * entries. */
 void layout_init(struct layout *L, struct session *s,
                  struct program **progs, int n);
 

@@ -536,6 +536,53 @@ static void load_layout(const char *path, struct session *s,
  * pipeline for big functions (cg.c, CG_PASSES_BIG): first match among
  * 1,000 cases, a let that may fail read in some of them, and the
  * otherwise; the compiled code must agree with the interpreter. */
+/* Occurrences of `needle` in the metadata text. */
+static int count_in(const char *md, const char *needle)
+{
+  int n = 0;
+
+  for (const char *p = md; (p = strstr(p, needle)); p++)
+    n++;
+  return n;
+}
+
+/* Only the prelude declarations a program uses are numbered: calling a
+ * statutory function brings its expressions' locations into the
+ * metadata; a policy calling none carries a fraction of the prelude's
+ * (all of them were some 900, four fifths of an artifact's metadata). */
+static void test_layout_prelude_used(void **state)
+{
+  static const char head[] =
+      "policy \"p\" version \"1\"\n"
+      "decide eligible = allow\n"
+      "decide refund_method = original_payment\n"
+      "decide shipping_payer = merchant\n";
+  char src[512];
+  struct session s1, s2;
+  struct layout L1, L2;
+  const char *md1, *md2, *path;
+  size_t n1, n2;
+  int plain, calling;
+
+  (void)state;
+  snprintf(src, sizeof src, "%sdecide window = 30 days\n", head);
+  path = write_file("plain.rpol", src);
+  load_layout(path, &s1, &L1, &md1, &n1);
+  snprintf(src, sizeof src, "%sdecide window = statutory_withdrawal("
+           "customer.country)\n", head);
+  path = write_file("calling.rpol", src);
+  load_layout(path, &s2, &L2, &md2, &n2);
+  plain = count_in(md1, "\"<prelude>:");
+  calling = count_in(md2, "\"<prelude>:");
+  print_message("prelude locations: %d, calling statutory_withdrawal %d\n",
+                plain, calling);
+  assert_true(plain > 0);        /* the prelude's inputs and defaults */
+  assert_true(plain < 300);
+  assert_true(calling >= plain + 10);
+  session_free(&s1);
+  session_free(&s2);
+}
+
 static void test_big_block(void **state)
 {
   size_t cap = 1000 * 160 + 1024;
@@ -1221,6 +1268,7 @@ int main(void)
     cmocka_unit_test(test_bundle_shared_module),
     cmocka_unit_test(test_jit_direct),
     cmocka_unit_test(test_jit_threads),
+    cmocka_unit_test(test_layout_prelude_used),
     cmocka_unit_test(test_jit_tiers),
     cmocka_unit_test(test_jit_fork),
     cmocka_unit_test(test_aot_so),
