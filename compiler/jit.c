@@ -91,6 +91,7 @@ struct jit_owned {
   uint32_t nevals;
   pthread_t thread;
   int running;                  /* started and not joined */
+  int joining;                  /* join_optimiser is joining it */
   int finished;                 /* its work is done (under forks.lock) */
   struct jit_owned *next_unjoined;   /* forks.unjoined */
   int cancel;                   /* atomic: release wants it to stop */
@@ -115,8 +116,9 @@ static void dispose_jit(LLVMOrcLLJITRef jit)
  * the child a copy of LLVM state in mid-change and a thread to join that
  * the child does not have.  So fork waits until every optimising thread
  * has finished its work (pthread_atfork's prepare: a few tens of ms at
- * most, for one policy), and the child forgets the threads, which exist
- * only in the parent: releasing a policy there joins nothing. */
+ * most, for one policy) and joins it, unless another thread is joining
+ * it already; the child forgets any such thread, which exists only in the
+ * parent: releasing a policy there joins nothing. */
 static struct {
   pthread_mutex_t lock;
   pthread_cond_t finished;
@@ -135,9 +137,21 @@ static int unfinished(void)
 
 static void before_fork(void)
 {
+  struct jit_owned **p, *o;
+
   pthread_mutex_lock(&forks.lock);
   while (unfinished())
     pthread_cond_wait(&forks.finished, &forks.lock);
+  /* Each has returned or is returning: the join is short. */
+  for (p = &forks.unjoined; (o = *p);) {
+    if (o->joining) {
+      p = &o->next_unjoined;
+      continue;
+    }
+    pthread_join(o->thread, NULL);
+    o->running = 0;
+    *p = o->next_unjoined;
+  }
 }
 
 static void after_fork_in_parent(void)
@@ -191,8 +205,15 @@ static void optimiser_finished(struct jit_owned *o)
 static void join_optimiser(struct jit_owned *o)
 {
   struct jit_owned **p;
+  int mine;
 
-  if (!o->running)
+  /* A fork may have joined it already (before_fork). */
+  pthread_mutex_lock(&forks.lock);
+  mine = o->running && !o->joining;
+  if (mine)
+    o->joining = 1;
+  pthread_mutex_unlock(&forks.lock);
+  if (!mine)
     return;
   pthread_join(o->thread, NULL);
   pthread_mutex_lock(&forks.lock);
@@ -202,6 +223,7 @@ static void join_optimiser(struct jit_owned *o)
       break;
     }
   o->running = 0;
+  o->joining = 0;
   pthread_mutex_unlock(&forks.lock);
 }
 

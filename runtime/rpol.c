@@ -946,9 +946,10 @@ rpol_status rpol_policy_from_artifact(rpol_runtime *rt,
   m.a = &p->arena;
   rc = md_parse(&m, root);
   json_object_put(root);
-  /* Only now is npolicies confirmed by the metadata: read eval[]. */
+  /* Only now is npolicies confirmed by the metadata: read eval[] (an
+   * atomic load: a tiered JIT's thread may be swapping it already). */
   for (i = 0; rc == 0 && i < p->nsubs; i++)
-    if (!art->eval[i]) {
+    if (!__atomic_load_n(&art->eval[i], __ATOMIC_RELAXED)) {
       rt_seterr(rt, "corrupted artifact: policy %d has no evaluator", i);
       rc = -1;
     }
