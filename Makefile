@@ -190,14 +190,17 @@ test-sanitize:
 # test-tsan: the hot-reload stress test (tests/stress/reload.c) at full
 # size, 8 threads x 1,000,000 lines while versions swap 1,000 times, built
 # with ThreadSanitizer in $(TSAN_BUILD); the artifacts are built with
-# $(BUILD)/rpolc.
+# $(BUILD)/rpolc.  Then the code generator's tests, whose tiered-JIT cases
+# decide while the optimising thread swaps the evaluators and fork.
 TSAN_BUILD ?= $(BUILD)-tsan
 TSAN_ARGS  ?= -t 8 -n 1000000 -s 1000
 test-tsan: all
 	$(MAKE) BUILD=$(TSAN_BUILD) CC=$(CLANG) EXTRA_CFLAGS="-fsanitize=thread" \
-	  LDFLAGS="-fsanitize=thread" $(TSAN_BUILD)/stress-reload
+	  LDFLAGS="-fsanitize=thread" $(TSAN_BUILD)/stress-reload \
+	  $(TSAN_BUILD)/tests/test_cg
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 	  bash tests/stress/tsan.sh $(BUILD)/rpolc $(TSAN_BUILD)/stress-reload $(TSAN_ARGS)
+	TSAN_OPTIONS=halt_on_error=1 $(TSAN_BUILD)/tests/test_cg
 
 # test-valgrind: the end-to-end tests under valgrind memcheck, no error and
 # no definite or indirect leak (tests/stress/valgrind.sh; VG_ALL=1 for
