@@ -650,6 +650,18 @@ static LLVMValueRef code_text(struct cg *g, LLVMValueRef idx)
                                                  ""));
 }
 
+/* Whether a verdict (kind, and `has_code`: it has a code index) differs
+ * from the caller's reset, allow without a code (rpol_abi.h): only then
+ * is it stored. */
+static LLVMValueRef verdict_not_reset(struct cg *g, LLVMValueRef kind,
+                                      LLVMValueRef has_code)
+{
+  return LLVMBuildOr(g->b,
+                     LLVMBuildICmp(g->b, LLVMIntNE, kind,
+                                   ci32(g, VERDICT_ALLOW), ""),
+                     has_code, "");
+}
+
 /* Writes a whole slot, so that a decision leaves nothing from the last. */
 static void slot_store(struct cg *g, LLVMValueRef sp, const struct type *t,
                        struct val v)
@@ -705,12 +717,7 @@ static void slot_store(struct cg *g, LLVMValueRef sp, const struct type *t,
     LLVMBasicBlockRef done = block(g, "verdict.slot.done");
     LLVMValueRef code = LLVMBuildICmp(g->b, LLVMIntSGE, v.b, ci32(g, 0), "");
 
-    LLVMBuildCondBr(g->b,
-                    LLVMBuildOr(g->b, code,
-                                LLVMBuildICmp(g->b, LLVMIntNE, v.a,
-                                              ci32(g, VERDICT_ALLOW), ""),
-                                ""),
-                    has, done);
+    LLVMBuildCondBr(g->b, verdict_not_reset(g, v.a, code), has, done);
     at(g, has);
     store_field(g, g->slot, sp, SL_V, LLVMBuildSExt(g->b, v.a, g->i64, ""));
     p = code_text(g, v.b);
@@ -784,6 +791,15 @@ static void order_currency_at_entry(struct cg *g)
 
 /* ------------------------------------------------------- functions */
 
+/* Forgets the input fields loaded so far: the next read loads again. */
+static void fields_forget(struct cg *g)
+{
+  if (g->nfcache) {
+    memset(g->fval, 0, sizeof *g->fval * (size_t)g->nfcache);
+    memset(g->fpres, 0, sizeof *g->fpres * (size_t)g->nfcache);
+  }
+}
+
 static void begin_function(struct cg *g, LLVMValueRef fn)
 {
   LLVMBasicBlockRef body;
@@ -809,10 +825,7 @@ static void begin_function(struct cg *g, LLVMValueRef fn)
   if (g->copies)
     memset(g->copies, 0, sizeof *g->copies *
                              (size_t)(g->prog->nlets + g->prog->noutputs));
-  if (g->nfcache) {
-    memset(g->fval, 0, sizeof *g->fval * (size_t)g->nfcache);
-    memset(g->fpres, 0, sizeof *g->fpres * (size_t)g->nfcache);
-  }
+  fields_forget(g);
 }
 
 static void end_function(struct cg *g)
@@ -859,10 +872,7 @@ static void known_forget(struct cg *g)
 {
   if (g->nknown)
     memset(g->known, KN_MAYBE, (size_t)g->nknown);
-  if (g->nfcache) {
-    memset(g->fval, 0, sizeof *g->fval * (size_t)g->nfcache);
-    memset(g->fpres, 0, sizeof *g->fpres * (size_t)g->nfcache);
-  }
+  fields_forget(g);
 }
 
 static void known_restore(struct cg *g, const struct ksave *k)
@@ -4661,14 +4671,11 @@ static LLVMValueRef gen_evaluator(struct cg *g)
    * constants, is threaded away by the passes). */
   hdr = block(g, "verdict");
   go = block(g, "verdict.done");
-  LLVMBuildCondBr(
-      g->b,
-      LLVMBuildOr(g->b,
-                  LLVMBuildICmp(g->b, LLVMIntNE, verdict,
-                                ci32(g, VERDICT_ALLOW), ""),
-                  LLVMBuildICmp(g->b, LLVMIntNE, reason, ci32(g, -1), ""),
-                  ""),
-      hdr, go);
+  LLVMBuildCondBr(g->b,
+                  verdict_not_reset(g, verdict,
+                                    LLVMBuildICmp(g->b, LLVMIntNE, reason,
+                                                  ci32(g, -1), "")),
+                  hdr, go);
   at(g, hdr);
   store_field(g, g->res, g->resp, RS_VERDICT, verdict);
   store_field(g, g->res, g->resp, RS_REASON, reason);
@@ -4694,10 +4701,7 @@ static LLVMValueRef gen_evaluator(struct cg *g)
   for (k = 1; k < p->noutputs; k++)
     if (g->out_field[k] >= 0) {
       /* Fields read again here are loaded again here (CG_HOIST_CASES). */
-      if (g->nfcache) {
-        memset(g->fval, 0, sizeof *g->fval * (size_t)g->nfcache);
-        memset(g->fpres, 0, sizeof *g->fpres * (size_t)g->nfcache);
-      }
+      fields_forget(g);
       emit_output(g, k);
       if (!(k >= OUT_SHIPPING_REFUND && k <= OUT_DUTIES_REFUND &&
             !p->outputs[k]->u.output.decided_by))

@@ -21,7 +21,7 @@ static int build_jit(struct layout *L, const struct rpol_artifact **art,
   size_t len = 0;
   const char *meta = layout_metadata(L, &len);
   char *err = NULL;
-  if (jit_compile_timed(L, meta, len, cache_dir, JIT_OPTIMISED, NULL, art,
+  if (jit_compile_timed(L, meta, len, cache_dir, RPOL_JIT_OPTIMISED, NULL, art,
                         release, ud,
                         &err) != 0) {
     diag_error_nospan(&L->s->diags, "code generation failed: %s",

@@ -209,7 +209,7 @@ rpol_status engine_compile_timed(rpol_runtime *rt, const char *path,
     if (times)
       times->front_end_ms = now_ms() - t0;
     if (jit_compile_timed(&c->layout, meta, mlen, rt_cache_dir(rt),
-                          (enum jit_mode)rt_jit_mode(rt), times, &art,
+                          rt_jit_mode(rt), times, &art,
                           &c->jit_release, &c->jit_ud, &err) != 0) {
       rt_seterr(rt, "code generation failed: %s",
                        err ? err : "unknown error");

@@ -30,12 +30,12 @@
  */
 #include <pthread.h>
 #include <stdint.h>
-#include <sys/resource.h>
-#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <llvm-c/BitReader.h>
 #include <llvm-c/BitWriter.h>
@@ -438,7 +438,7 @@ int jit_compile(const struct layout *L, const char *metadata, size_t len,
                 const struct rpol_artifact **art, void (**release)(void *),
                 void **release_ud, char **err)
 {
-  return jit_compile_timed(L, metadata, len, NULL, JIT_OPTIMISED, NULL, art,
+  return jit_compile_timed(L, metadata, len, NULL, RPOL_JIT_OPTIMISED, NULL, art,
                            release, release_ud, err);
 }
 
@@ -671,7 +671,7 @@ static LLVMMemoryBufferRef compile_object(const struct layout *L,
 }
 
 int jit_compile_timed(const struct layout *L, const char *metadata,
-                      size_t len, const char *cache_dir, enum jit_mode mode,
+                      size_t len, const char *cache_dir, rpol_jit_mode mode,
                       struct jit_times *times,
                       const struct rpol_artifact **art,
                       void (**release)(void *), void **release_ud, char **err)
@@ -725,8 +725,8 @@ int jit_compile_timed(const struct layout *L, const char *metadata,
     times->cache_ms += now_ms() - t0;
   }
   /* Cached code is the optimised code: no tiers then. */
-  tiered = !obj && mode == JIT_TIERED;
-  if (!obj && mode == JIT_OPTIMISED) {
+  tiered = !obj && mode == RPOL_JIT_TIERED;
+  if (!obj && mode == RPOL_JIT_OPTIMISED) {
     obj = compile_object(L, metadata, len, tm, CG_OPT_FULL, NULL, times,
                          err);
     if (obj && keyed) {

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include "layout.h"
+#include "rpol.h"
 #include "../runtime/rpol_abi.h"
 
 /* Compiles the programs of L with metadata (len bytes, NUL-terminated).
@@ -49,14 +50,9 @@ struct jit_times {
   int tiered;           /* quick code now, optimised code to follow */
 };
 
-/* How the JIT compiles (the public rpol_jit_mode, rpol.h, in the same
- * order).  JIT_TIERED: quick code at once, the optimised code swapped in
- * by a thread when ready; JIT_OPTIMISED: the optimised code only;
- * JIT_QUICK: the quick code only.  A cached object (always optimised
- * code) is used in every mode. */
-enum jit_mode { JIT_TIERED, JIT_OPTIMISED, JIT_QUICK };
-
-/* As jit_compile in `mode`, and fills *times (when not NULL).  With a
+/* As jit_compile in `mode` (rpol.h: tiered, optimised only or quick only;
+ * a cached object, always optimised code, is used in every mode), and
+ * fills *times (when not NULL).  With a
  * cache_dir (not NULL), the object comes from the code cache there when
  * it holds one for the same inputs, and the optimised code is stored
  * there otherwise (jit_cache.h); a cache that fails is a miss, never an
@@ -64,7 +60,7 @@ enum jit_mode { JIT_TIERED, JIT_OPTIMISED, JIT_QUICK };
  * the policy is released, whichever is first: (*release) stops and joins
  * it before it frees anything. */
 int jit_compile_timed(const struct layout *L, const char *metadata,
-                      size_t len, const char *cache_dir, enum jit_mode mode,
+                      size_t len, const char *cache_dir, rpol_jit_mode mode,
                       struct jit_times *times,
                       const struct rpol_artifact **art,
                       void (**release)(void *), void **release_ud,

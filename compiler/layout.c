@@ -134,6 +134,14 @@ static void add_extern(struct layout *L, struct decl *d)
   L->externs = n;
 }
 
+/* The prelude declarations walked only when a program uses them: lets,
+ * consts, regions and functions (layout_init). */
+static int walked_when_used(const struct decl *d)
+{
+  return d->kind == D_LET || d->kind == D_CONST || d->kind == D_REGION ||
+         d->kind == D_FN;
+}
+
 /* A let, const, region or function an expression refers to: walked
  * after the current one (layout_init) unless it already was.  Only the
  * prelude's wait to be reached; a program's own are all walked in order.
@@ -141,9 +149,7 @@ static void add_extern(struct layout *L, struct decl *d)
  * numbered span means walked or queued. */
 static void reach(struct layout *L, struct decl *d)
 {
-  if (!d || (d->kind != D_LET && d->kind != D_CONST &&
-             d->kind != D_REGION && d->kind != D_FN) ||
-      map_find(L, loc_key(d->span)) >= 0)
+  if (!d || !walked_when_used(d) || map_find(L, loc_key(d->span)) >= 0)
     return;
   add_loc(L, d->span);
   if (L->npending == L->cappending) {
@@ -266,9 +272,7 @@ void layout_init(struct layout *L, struct session *s,
          * expressions: numbered all, their locations were four fifths of
          * an artifact's metadata (bench/policy.rpol: 22.6 of 29.2 KB),
          * parsed at every load.  Only those a program uses are. */
-        if (pr->files[f]->kind == FILE_PRELUDE &&
-            (d->kind == D_LET || d->kind == D_CONST ||
-             d->kind == D_REGION || d->kind == D_FN))
+        if (pr->files[f]->kind == FILE_PRELUDE && walked_when_used(d))
           continue;
         walk_decl(L, d);
       }
