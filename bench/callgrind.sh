@@ -4,6 +4,7 @@
 # the same lines in one run of `rpolc bench --baseline`.  Instruction
 # counts do not depend on the load of the machine, unlike times
 # (docs/performance.md).  rpol_decide's own work is left out of both.
+# TRACE=1: the evaluators that write the trace (rpolc bench --explain).
 set -u
 BUILD=${BUILD:-build}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,7 +16,7 @@ mkdir -p "$B"
 python3 bench/gen_inputs.py "$LINES" 6 > "$B/cg-inputs.jsonl"
 out="$B/callgrind.out"
 valgrind --tool=callgrind --callgrind-out-file="$out" --branch-sim=yes \
-  "$BUILD/rpolc" bench "$POLICY" "$B/cg-inputs.jsonl" --repeat 1 \
+  "$BUILD/rpolc" bench ${TRACE:+--explain} "$POLICY" "$B/cg-inputs.jsonl" --repeat 1 \
   --baseline "$B/handwritten.so" > /dev/null 2>&1 || exit 1
 # Inclusive cost and calls of each evaluator, from the caller tree:
 # instructions, conditional branches, mispredicted ones (callgrind's

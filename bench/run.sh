@@ -55,11 +55,15 @@ echo "== evaluation (pre-decoded inputs; rpolc bench --baseline)"
 "$R" build bench/policy.rpol -o "$B/policy.so" || exit 1
 printf '%-8s %12s %12s %9s %11s %11s %9s %s\n' engine "ns/decision" \
   "baseline ns" ratio "best ns" "best base" "best" agree
-for eng in jit jit-quick aot interp; do
+# Without --explain, as rpolc eval decides: the evaluators without the
+# trace; the rows "+trace" time the ones that write it.
+for eng in jit jit-quick aot interp jit+trace aot+trace; do
   case $eng in
     jit) args=(bench/policy.rpol) ;;
     jit-quick) args=(--jit=quick --no-cache bench/policy.rpol) ;;
     aot) args=("$B/policy.so") ;;
+    jit+trace) args=(--explain bench/policy.rpol) ;;
+    aot+trace) args=(--explain "$B/policy.so") ;;
     interp) args=(--interp bench/policy.rpol) ;;
   esac
   out=$("$R" bench "${args[@]}" "$B/inputs.jsonl" --repeat "$REPEAT" \

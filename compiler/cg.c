@@ -123,6 +123,7 @@ struct cg {
 
   /* The function being compiled. */
   LLVMValueRef fn, in, resp, envp, fr;
+  LLVMValueRef trslot;       /* the evaluator body's where-to-trace pointer */
   LLVMValueRef cur_val, exp_val;   /* order currency, exponent (entry) */
   LLVMValueRef p10_val;            /* 10^exp (entry; see order_pow10) */
   LLVMValueRef pow10;              /* rpol.pow10: 10^0 .. 10^18 */
@@ -4602,11 +4603,12 @@ static int output_evaluated(const struct decl *d)
 
 /* The result's output and trace arrays, loaded once before the slots
  * are written: a store into a slot could alias res->out as far as LLVM
- * knows, so loading them per output would reload them every time. */
+ * knows, so loading them per output would reload them every time.  The
+ * trace array is read through the body's trace slot (gen_evaluator). */
 static void result_arrays(struct cg *g, LLVMValueRef *outs, LLVMValueRef *tr)
 {
   *outs = load_field(g, g->res, g->resp, RS_OUT, g->pslot);
-  *tr = load_field(g, g->res, g->resp, RS_TRACE, LLVMPointerType(g->i32, 0));
+  *tr = load(g, LLVMPointerType(g->i32, 0), g->trslot);
 }
 
 /* Writes output k's slot and trace entry from the frame. */
@@ -4622,17 +4624,26 @@ static void write_output(struct cg *g, LLVMValueRef outs, LLVMValueRef tr,
                  index_ptr(g, g->i32, tr, ci64(g, k)));
 }
 
-static LLVMValueRef gen_evaluator(struct cg *g)
+/* The evaluator's body: rpol.eval.P.body(in, res, env, trslot) decides
+ * as described at the top and writes each output's trace entry into
+ * (*trslot)[k]. */
+static LLVMValueRef gen_body(struct cg *g)
 {
   const struct program *p = g->prog;
   char name[64];
   LLVMValueRef fn, fr, deny, phi, verdict, reason, outs, tr;
   LLVMBasicBlockRef denied, go, errbb, here, hdr;
+  LLVMTypeRef pt[4];
   int i, k;
 
-  snprintf(name, sizeof name, "rpol.eval.%d", g->pindex);
-  fn = new_internal(g, name, g->evalfn);
+  snprintf(name, sizeof name, "rpol.eval.%d.body", g->pindex);
+  pt[0] = g->pslot;
+  pt[1] = g->pres;
+  pt[2] = g->penv;
+  pt[3] = LLVMPointerType(LLVMPointerType(g->i32, 0), 0);
+  fn = new_internal(g, name, LLVMFunctionType(g->i32, pt, 4, 0));
   begin_function(g, fn);
+  g->trslot = LLVMGetParam(fn, 3);
   fr = alloca_of(g, g->frame, "frame");
   g->fr = fr;
   if (g->nknown)
@@ -4712,6 +4723,57 @@ static LLVMValueRef gen_evaluator(struct cg *g)
   return fn;
 }
 
+/* An evaluator: the body called with where its trace goes. */
+static LLVMValueRef gen_wrapper(struct cg *g, LLVMValueRef body,
+                                const char *name, int traced)
+{
+  LLVMValueRef fn = new_internal(g, name, g->evalfn), args[4], slot;
+  LLVMTypeRef bt = LLVMGlobalGetValueType(body);
+  LLVMTypeRef arr = LLVMArrayType(g->i32, (unsigned)g->prog->noutputs);
+  LLVMValueRef idx[2] = {ci32(g, 0), ci32(g, 0)};
+  int i;
+
+  LLVMPositionBuilderAtEnd(g->b,
+                           LLVMAppendBasicBlockInContext(g->ctx, fn, "entry"));
+  for (i = 0; i < 3; i++)
+    args[i] = LLVMGetParam(fn, (unsigned)i);
+  if (traced) {
+    args[3] = gep_field(g, g->res, args[1], RS_TRACE);
+  } else {
+    /* A trace nobody reads: once the body is inlined, its stores into
+     * this local array are dead and the passes delete them. */
+    LLVMValueRef a = LLVMBuildAlloca(g->b, arr, "trace");
+
+    slot = LLVMBuildAlloca(g->b, LLVMPointerType(g->i32, 0), "trslot");
+    LLVMBuildStore(g->b, LLVMBuildInBoundsGEP2(g->b, arr, a, idx, 2, ""),
+                   slot);
+    args[3] = slot;
+  }
+  LLVMBuildRet(g->b, LLVMBuildCall2(g->b, bt, body, args, 4, ""));
+  return fn;
+}
+
+/* The two evaluators of a program, on one body (gen_body): rpol.eval.P
+ * writes the trace, rpol.eval.P.plain (*plain) does not.  The body is
+ * always inlined by the full pipeline, so the plain evaluator is the
+ * traced one without its trace stores and costs no code generation of
+ * its own before that; the quick tier's light pipeline does not inline,
+ * and both call one copy of the body. */
+static LLVMValueRef gen_evaluator(struct cg *g, LLVMValueRef *plain)
+{
+  char name[64];
+  LLVMValueRef body = gen_body(g), fn;
+  unsigned ak = LLVMGetEnumAttributeKindForName("alwaysinline", 12);
+
+  LLVMAddAttributeAtIndex(body, LLVMAttributeFunctionIndex,
+                          LLVMCreateEnumAttribute(g->ctx, ak, 0));
+  snprintf(name, sizeof name, "rpol.eval.%d", g->pindex);
+  fn = gen_wrapper(g, body, name, 1);
+  snprintf(name, sizeof name, "rpol.eval.%d.plain", g->pindex);
+  *plain = gen_wrapper(g, body, name, 0);
+  return fn;
+}
+
 static int find_currency_slot(const struct program *p, int *required)
 {
   int i;
@@ -4768,12 +4830,13 @@ static void build_frame(struct cg *g, char *name)
 }
 
 static LLVMValueRef gen_program(struct cg *g, const struct program *p,
-                                int index)
+                                int index, LLVMValueRef *plain)
 {
   char name[64];
   LLVMValueRef ev;
   int i, more;
 
+  *plain = NULL;
   g->prog = p;
   g->pindex = index;
   g->cur_slot = find_currency_slot(p, &g->cur_required);
@@ -4809,7 +4872,7 @@ static LLVMValueRef gen_program(struct cg *g, const struct program *p,
     return NULL;
   snprintf(name, sizeof name, "rpol.frame.%d", index);
   build_frame(g, name);
-  ev = gen_evaluator(g);
+  ev = gen_evaluator(g, plain);
   /* Big outputs' functions and fns are generated as they are first
    * referenced. */
   do {
@@ -5027,11 +5090,27 @@ static int link_value_bc(struct cg *g)
   return 0;
 }
 
-static void gen_artifact(struct cg *g, LLVMValueRef *evals, int n,
-                         const char *md, size_t mdlen)
+/* A private constant array of evaluators; a pointer to its first. */
+static LLVMValueRef evaluator_array(struct cg *g, LLVMValueRef *evals, int n,
+                                    const char *name)
 {
-  LLVMTypeRef pev = LLVMPointerType(g->evalfn, 0), f[7], art, at_;
-  LLVMValueRef mdinit, mdg, arr, arrg, fields[7], gv, idx[2];
+  LLVMValueRef arr = LLVMConstArray(LLVMPointerType(g->evalfn, 0), evals,
+                                    (unsigned)n);
+  LLVMValueRef gv = LLVMAddGlobal(g->mod, LLVMTypeOf(arr), name);
+  LLVMValueRef idx[2] = {ci32(g, 0), ci32(g, 0)};
+
+  LLVMSetInitializer(gv, arr);
+  LLVMSetGlobalConstant(gv, 1);
+  LLVMSetLinkage(gv, LLVMPrivateLinkage);
+  return LLVMConstInBoundsGEP2(LLVMTypeOf(arr), gv, idx, 2);
+}
+
+static void gen_artifact(struct cg *g, LLVMValueRef *evals,
+                         LLVMValueRef *plain, int n, const char *md,
+                         size_t mdlen)
+{
+  LLVMTypeRef pev = LLVMPointerType(g->evalfn, 0), f[8], art;
+  LLVMValueRef mdinit, mdg, fields[8], gv, idx[2];
 
   mdinit = LLVMConstStringInContext(g->ctx, md, (unsigned)mdlen, 0);
   mdg = LLVMAddGlobal(g->mod, LLVMTypeOf(mdinit), "rpol.metadata");
@@ -5039,19 +5118,12 @@ static void gen_artifact(struct cg *g, LLVMValueRef *evals, int n,
   LLVMSetGlobalConstant(mdg, 1);
   LLVMSetLinkage(mdg, LLVMPrivateLinkage);
 
-  arr = LLVMConstArray(pev, evals, (unsigned)n);
-  at_ = LLVMTypeOf(arr);
-  arrg = LLVMAddGlobal(g->mod, at_, "rpol.evaluators");
-  LLVMSetInitializer(arrg, arr);
-  LLVMSetGlobalConstant(arrg, 1);
-  LLVMSetLinkage(arrg, LLVMPrivateLinkage);
-
   f[0] = f[1] = f[2] = f[3] = g->i32;
   f[4] = g->p8;
   f[5] = g->i64;
-  f[6] = LLVMPointerType(pev, 0);
+  f[6] = f[7] = LLVMPointerType(pev, 0);
   art = LLVMStructCreateNamed(g->ctx, "rpol.artifact");
-  LLVMStructSetBody(art, f, 7, 0);
+  LLVMStructSetBody(art, f, 8, 0);
 
   idx[0] = ci32(g, 0);
   idx[1] = ci32(g, 0);
@@ -5061,9 +5133,10 @@ static void gen_artifact(struct cg *g, LLVMValueRef *evals, int n,
   fields[3] = LLVMConstInt(g->i32, (unsigned long long)n, 0);
   fields[4] = LLVMConstInBoundsGEP2(LLVMTypeOf(mdinit), mdg, idx, 2);
   fields[5] = LLVMConstInt(g->i64, mdlen, 0);
-  fields[6] = LLVMConstInBoundsGEP2(at_, arrg, idx, 2);
+  fields[6] = evaluator_array(g, evals, n, "rpol.evaluators");
+  fields[7] = evaluator_array(g, plain, n, "rpol.evaluators.plain");
   gv = LLVMAddGlobal(g->mod, art, RPOL_ARTIFACT_SYMBOL);
-  LLVMSetInitializer(gv, LLVMConstNamedStruct(art, fields, 7));
+  LLVMSetInitializer(gv, LLVMConstNamedStruct(art, fields, 8));
   LLVMSetGlobalConstant(gv, 1);
   LLVMSetLinkage(gv, LLVMExternalLinkage);
   LLVMSetVisibility(gv, LLVMDefaultVisibility);
@@ -5223,7 +5296,7 @@ LLVMModuleRef cg_bundle_timed(LLVMContextRef ctx, const struct layout *L,
   struct cg g;
   LLVMTargetMachineRef own_tm = NULL;
   LLVMTargetDataRef td;
-  LLVMValueRef *evals = NULL;
+  LLVMValueRef *evals = NULL, *plain = NULL;
   LLVMDiagnosticHandler old_handler;
   void *old_ctx;
   struct diag_capture dc = {NULL};
@@ -5265,18 +5338,16 @@ LLVMModuleRef cg_bundle_timed(LLVMContextRef ctx, const struct layout *L,
   }
   if (!g.err) {
     evals = cg_alloc(&g, (size_t)(L->nprogs + 1) * sizeof *evals);
-    for (i = 0; evals && i < L->nprogs && !g.err; i++) {
+    plain = cg_alloc(&g, (size_t)(L->nprogs + 1) * sizeof *plain);
+    for (i = 0; evals && plain && i < L->nprogs && !g.err; i++) {
       /* Declarations of the prelude and of shared modules carry the
        * numbering (slots, let and output indexes, enum members) of the
        * program selected last: select each before reading it. */
       sema_select_program(L->s, L->progs[i]);
-      evals[i] = gen_program(&g, L->progs[i], i);
-      if (evals[i])
-        evals[i] = LLVMConstPointerCast(evals[i],
-                                        LLVMPointerType(g.evalfn, 0));
+      evals[i] = gen_program(&g, L->progs[i], i, &plain[i]);
     }
-    if (!g.err && evals)
-      gen_artifact(&g, evals, L->nprogs, metadata, metadata_len);
+    if (!g.err && evals && plain)
+      gen_artifact(&g, evals, plain, L->nprogs, metadata, metadata_len);
   }
   if (!g.err)
     link_value_bc(&g);

@@ -212,6 +212,9 @@ int cmd_eval(int argc, char **argv)
     status = 2;
     goto done;
   }
+  /* Without --explain nothing reads the trace: the evaluators without it
+   * decide. */
+  rpol_decision_set_trace(d, (o.flags & RPOL_JSON_EXPLAIN) != 0);
   static char obuf[1 << 16];
   setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
   long lineno = 0;
@@ -349,12 +352,13 @@ static void side_free(struct bench_side *s, long n)
 
 /* Decodes the lines for s->p: ins[i] is NULL for a bad_input line. */
 static int side_decode(struct bench_side *s, char **lines, size_t *lens,
-                       long n, long repeat)
+                       long n, long repeat, int trace)
 {
   s->ins = calloc(n ? n : 1, sizeof *s->ins);
   s->runs = calloc(repeat, sizeof *s->runs);
   if (!s->ins || !s->runs || rpol_decision_new(s->p, &s->d) != RPOL_OK)
     return -1;
+  rpol_decision_set_trace(s->d, trace);
   for (long i = 0; i < n; i++) {
     if (rpol_input_new(s->p, &s->ins[i]) != RPOL_OK)
       return -1;
@@ -427,6 +431,7 @@ static rpol_status open_baseline(rpol_runtime *rt, const rpol_policy *p,
   }
   baseline_art = *p->art;
   baseline_art.eval = &baseline_eval;
+  baseline_art.eval_plain = NULL;
   rpol_status st = rpol_policy_from_artifact(rt, &baseline_art, NULL, NULL,
                                              NULL, out);
   if (st != RPOL_OK)
@@ -538,8 +543,12 @@ int cmd_bench(int argc, char **argv)
     memcpy(lines[nlines], line + skip, len + 1);
     lens[nlines++] = len;
   }
-  if (side_decode(&pol, lines, lens, nlines, o.repeat) != 0
-      || (base.p && side_decode(&base, lines, lens, nlines, o.repeat) != 0))
+  /* Decisions as rpolc eval makes them: with the trace under --explain
+   * only (the baseline writes none either way). */
+  int trace = (o.flags & RPOL_JSON_EXPLAIN) != 0;
+  if (side_decode(&pol, lines, lens, nlines, o.repeat, trace) != 0
+      || (base.p && side_decode(&base, lines, lens, nlines, o.repeat,
+                                trace) != 0))
     goto oom;
   nins = compact(&pol, base.p ? &base : NULL, nlines);
   if (nins == 0) {
@@ -582,8 +591,9 @@ int cmd_bench(int argc, char **argv)
     ratios[r] = pol.runs[r] / base.runs[r];
   qsort(pol.runs, o.repeat, sizeof *pol.runs, cmp_double);
   double med = pol.runs[o.repeat / 2];
-  printf("policy: %s (%s)\n", o.policy,
-         o.engine == ENGINE_INTERP ? "interpreter" : "compiled");
+  printf("policy: %s (%s%s)\n", o.policy,
+         o.engine == ENGINE_INTERP ? "interpreter" : "compiled",
+         trace ? ", with the trace" : "");
   /* Where a JIT compile's time went, in CPU time (wall time on a busy
    * machine is noise); the rest of the load is the runtime's (metadata
    * parsed and checked). */

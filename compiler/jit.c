@@ -86,8 +86,9 @@ struct jit_owned {
   LLVMOrcLLJITRef jit;
   char *metadata;
   /* Tiered only.  The thread owns bitcode, jit2 and t2 until joined. */
-  struct rpol_artifact art;     /* the runtime's artifact; eval = evals */
-  rpol_eval_fn *evals;          /* [nevals], swapped atomically */
+  struct rpol_artifact art;     /* the runtime's artifact; eval = evals,
+                                   eval_plain = evals + nevals */
+  rpol_eval_fn *evals;          /* [2 * nevals], swapped atomically */
   uint32_t nevals;
   pthread_t thread;
   int running;                  /* started and not joined */
@@ -547,6 +548,13 @@ static int stop_now(struct jit_owned *o)
   return released(o) && !o->cache_dir;
 }
 
+/* Policy i's evaluator without the trace (rpol_abi.h: eval's when the
+ * artifact has none). */
+static rpol_eval_fn plain_of(const struct rpol_artifact *a, uint32_t i)
+{
+  return a->eval_plain && a->eval_plain[i] ? a->eval_plain[i] : a->eval[i];
+}
+
 /* The optimising thread: the bitcode to the optimised code, then each
  * evaluator swapped in.  Any failure leaves the quick code in place (it
  * is complete and correct) and is kept in t2.err for jit_wait. */
@@ -606,8 +614,11 @@ static void *optimise_in_background(void *arg)
     else if (a) {
       /* Release: a thread that loads the new pointer sees the code and
        * data the JIT wrote before it. */
-      for (i = 0; i < o->nevals; i++)
+      for (i = 0; i < o->nevals; i++) {
         __atomic_store_n(&o->evals[i], a->eval[i], __ATOMIC_RELEASE);
+        __atomic_store_n(&o->evals[o->nevals + i], plain_of(a, i),
+                         __ATOMIC_RELEASE);
+      }
       o->t2.swapped = 1;
       o->t2.ready_ms = wall_ms_since(&o->start);
     }
@@ -740,7 +751,7 @@ int jit_compile_timed(const struct layout *L, const char *metadata,
     /* Quick code is never cached: the cache holds optimised code only,
      * which the optimising thread stores. */
     own->nevals = (uint32_t)L->nprogs;
-    own->evals = tiered ? calloc(L->nprogs ? (size_t)L->nprogs : 1,
+    own->evals = tiered ? calloc(L->nprogs ? 2 * (size_t)L->nprogs : 1,
                                  sizeof *own->evals)
                         : NULL;
     if (keyed && tiered) {
@@ -784,8 +795,13 @@ int jit_compile_timed(const struct layout *L, const char *metadata,
 
       __atomic_compare_exchange_n(&own->evals[i], &none, a->eval[i], 0,
                                   __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+      none = NULL;
+      __atomic_compare_exchange_n(&own->evals[own->nevals + i], &none,
+                                  plain_of(a, i), 0, __ATOMIC_ACQ_REL,
+                                  __ATOMIC_ACQUIRE);
     }
     own->art.eval = own->evals;
+    own->art.eval_plain = own->evals + own->nevals;
     a = &own->art;
     times->tiered = 1;
   }

@@ -521,7 +521,7 @@ size_t rpol_decision_json(const rpol_decision *d, const rpol_input *in,
   }
   put(&w, "}", 1);
 
-  if (flags & RPOL_JSON_EXPLAIN) {
+  if ((flags & RPOL_JSON_EXPLAIN) && !d->untraced) {
     int f2 = 1;
     KEY(&w, &first, "trace");
     put(&w, "{", 1);

@@ -113,6 +113,8 @@ struct rpol_policy {
   rpol_runtime *rt;
   int refs;                        /* atomic */
   const struct rpol_artifact *art;
+  const rpol_eval_fn *plain;       /* art->eval_plain if every entry is
+                                      set, else art->eval */
   void (*release)(void *);
   void *release_ud;
   struct rt_arena arena;           /* everything parsed from metadata */
@@ -216,6 +218,7 @@ struct rpol_decision {
   int done;                /* 1 after a decide */
   int bad_input;           /* that decide met bad_input */
   int sub;
+  int untraced;            /* rpol_decision_set_trace(d, 0) */
   char country[3];
 };
 

@@ -948,11 +948,17 @@ rpol_status rpol_policy_from_artifact(rpol_runtime *rt,
   json_object_put(root);
   /* Only now is npolicies confirmed by the metadata: read eval[] (an
    * atomic load: a tiered JIT's thread may be swapping it already). */
-  for (i = 0; rc == 0 && i < p->nsubs; i++)
+  p->plain = art->eval_plain;
+  for (i = 0; rc == 0 && i < p->nsubs; i++) {
     if (!__atomic_load_n(&art->eval[i], __ATOMIC_RELAXED)) {
       rt_seterr(rt, "corrupted artifact: policy %d has no evaluator", i);
       rc = -1;
     }
+    if (p->plain && !__atomic_load_n(&p->plain[i], __ATOMIC_RELAXED))
+      p->plain = NULL;
+  }
+  if (!p->plain)
+    p->plain = art->eval;
   if (rc == 0) {
     p->ext_fns = rt_arena_get(&p->arena, sizeof *p->ext_fns *
                                           (size_t)(p->nexterns + 1));
@@ -1113,6 +1119,7 @@ rpol_status rpol_decision_new(rpol_policy *p, rpol_decision **out)
   }
   d->res.scratch_cap = RT_SCRATCH_BYTES;
   d->sub = -1;
+  d->untraced = 0;
   d->pol = rpol_policy_ref(p);
   *out = d;
   return RPOL_OK;
@@ -1134,6 +1141,14 @@ void rpol_decision_free(rpol_decision *d)
   rpol_policy_unref(p);
 }
 
+rpol_status rpol_decision_set_trace(rpol_decision *d, int on)
+{
+  if (!d)
+    return RPOL_EMISUSE;
+  d->untraced = !on;
+  return RPOL_OK;
+}
+
 rpol_status rpol_decide(const rpol_policy *p, rpol_input *in,
                         rpol_decision *d)
 {
@@ -1150,8 +1165,10 @@ rpol_status rpol_decide(const rpol_policy *p, rpol_input *in,
   r->scratch_used = 0;
   memset(r->out, 0, sizeof *r->out * (size_t)p->max_outputs);
   /* Every trace entry -1: all bits set, one memset instead of a loop
-   * (the loop cost as much as a fifth of a decision). */
-  memset(r->trace, 0xff, sizeof *r->trace * (size_t)p->max_outputs);
+   * (the loop cost as much as a fifth of a decision).  The plain
+   * evaluators write no trace, and nothing reads it. */
+  if (!d->untraced)
+    memset(r->trace, 0xff, sizeof *r->trace * (size_t)p->max_outputs);
   d->done = 1;
   d->bad_input = 0;
   d->sub = in->sub;
@@ -1180,8 +1197,9 @@ rpol_status rpol_decide(const rpol_policy *p, rpol_input *in,
   /* Acquire: a JIT in the tiered mode swaps evaluators while policies
    * decide (compiler/jit.c); this pairs with its release store.  A plain
    * load on x86. */
-  rpol_eval_fn eval = __atomic_load_n(&p->art->eval[in->sub],
-                                      __ATOMIC_ACQUIRE);
+  rpol_eval_fn eval = __atomic_load_n(
+      d->untraced ? &p->plain[in->sub] : &p->art->eval[in->sub],
+      __ATOMIC_ACQUIRE);
   eval(in->slots, r, &p->envs[in->sub]);
   /* An evaluator is trusted code, but a corrupt result must not make the
    * readers index out of bounds. */
@@ -1423,7 +1441,8 @@ rpol_status rpol_decision_output(const rpol_decision *d, int k,
 
 const char *rpol_decision_trace(const rpol_decision *d, int k)
 {
-  if (!decided(d) || k < 0 || k >= d->pol->subs[d->sub].noutputs)
+  if (!decided(d) || d->untraced || k < 0 ||
+      k >= d->pol->subs[d->sub].noutputs)
     return NULL;
   if (d->res.verdict == RPOL_DENY && k != OUT_ELIGIBLE)
     return NULL;

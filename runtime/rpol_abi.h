@@ -16,7 +16,7 @@
 
 #include <stdint.h>
 
-#define RPOL_ABI_VERSION 1
+#define RPOL_ABI_VERSION 2
 #define RPOL_ARTIFACT_MAGIC 0x4c4f5052u  /* "RPOL" little-endian */
 
 /* Evaluation error codes (§10).  0 is a decision. */
@@ -147,6 +147,10 @@ struct rpol_artifact {
   const char *metadata;            /* JSON, NUL-terminated */
   uint64_t metadata_len;
   const rpol_eval_fn *eval;        /* [npolicies], metadata order */
+  /* [npolicies] the same evaluators without the trace: they never write
+   * trace[], so the caller need not reset it (rpol_decision_set_trace).
+   * NULL, or an entry NULL: use eval[]. */
+  const rpol_eval_fn *eval_plain;
 };
 
 #define RPOL_ARTIFACT_SYMBOL "rpol_artifact_v1"

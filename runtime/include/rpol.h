@@ -308,6 +308,14 @@ RPOL_API rpol_status rpol_input_unset(rpol_input *in, rpol_slot_id s);
  * reference to p.  *out is owned: free with rpol_decision_free. */
 RPOL_API rpol_status rpol_decision_new(rpol_policy *p, rpol_decision **out);
 RPOL_API void rpol_decision_free(rpol_decision *d);
+/* Whether d's decisions record where each output was decided (on, the
+ * default) for rpol_decision_trace and RPOL_JSON_EXPLAIN.  Off, compiled
+ * policies decide with evaluators built without the trace (no trace
+ * stores, no reset of the trace per decision: docs/performance.md),
+ * rpol_decision_trace returns NULL and the JSON record has no "trace".
+ * The decisions are otherwise the same.  Takes effect from the next
+ * rpol_decide. */
+RPOL_API rpol_status rpol_decision_set_trace(rpol_decision *d, int on);
 
 /* Decides the input into d: no allocation, no global state; reentrant for
  * distinct inputs and decisions.  RPOL_OK when d holds an outcome: a

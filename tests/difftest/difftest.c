@@ -244,6 +244,7 @@ struct eng {
   rpol_policy *p;
   rpol_input *in;
   rpol_decision *d;
+  rpol_decision *plain; /* the trace off: the evaluators without it */
   char *so;             /* AOT: the built file, removed at close */
 };
 
@@ -282,6 +283,7 @@ static void close_engines(struct eng *e)
   for (int k = 0; k < NENGINES; k++) {
     rpol_input_free(e[k].in);
     rpol_decision_free(e[k].d);
+    rpol_decision_free(e[k].plain);
     rpol_policy_unref(e[k].p);
     if (e[k].so) {
       unlink(e[k].so);
@@ -321,10 +323,12 @@ static int open_engines(rpol_runtime *rt, const char *path, struct eng *e)
              (now() - t0) * 1e3);
     bind_externs(e[k].p);
     if (rpol_input_new(e[k].p, &e[k].in) != RPOL_OK ||
-        rpol_decision_new(e[k].p, &e[k].d) != RPOL_OK) {
+        rpol_decision_new(e[k].p, &e[k].d) != RPOL_OK ||
+        rpol_decision_new(e[k].p, &e[k].plain) != RPOL_OK) {
       printf("# engine %s: out of memory\n", engine_names[k]);
       return -1;
     }
+    rpol_decision_set_trace(e[k].plain, 0);
   }
   return 0;
 }
@@ -353,6 +357,35 @@ static const char *line_locale(long lineno)
   return locs[lineno % 7];
 }
 
+/* The decision's record without the trace, into a static buffer. */
+static const char *untraced_json(const rpol_decision *d, rpol_input *in,
+                                 const char *loc, struct outbuf *o)
+{
+  size_t need = rpol_decision_json(d, in, 0, loc, o->p, o->cap);
+  if (need >= o->cap) {
+    outbuf_fit(o, need);
+    rpol_decision_json(d, in, 0, loc, o->p, o->cap);
+  }
+  return o->p;
+}
+
+/* Whether e decides the decoded input alike with the trace and without
+ * (the evaluators without it, where compiled); if not, says how in o. */
+static int plain_agrees(struct eng *e, long lineno, struct outbuf *o)
+{
+  static struct outbuf a, b;
+  const char *loc = line_locale(lineno);
+  if (rpol_decide(e->p, e->in, e->plain) != RPOL_OK)
+    return 0;
+  if (rpol_decision_trace(e->plain, 0) == NULL &&
+      strcmp(untraced_json(e->d, e->in, loc, &a),
+             untraced_json(e->plain, e->in, loc, &b)) == 0)
+    return 1;
+  outbuf_fit(o, strlen(b.p) + 32);
+  snprintf(o->p, o->cap, "{\"without the trace\":%s}", b.p);
+  return 0;
+}
+
 /* Decodes and decides one line on engine e, writing its record. */
 static void decide_one(struct eng *e, const char *json, size_t len,
                        long lineno, struct outbuf *o)
@@ -361,6 +394,8 @@ static void decide_one(struct eng *e, const char *json, size_t len,
   size_t need;
   if (st == RPOL_OK) {
     st = rpol_decide(e->p, e->in, e->d);
+    if (st == RPOL_OK && !plain_agrees(e, lineno, o))
+      return;
     if (st == RPOL_OK) {
       const char *loc = line_locale(lineno);
       need = rpol_decision_json(e->d, e->in, RPOL_JSON_EXPLAIN, loc, o->p,

@@ -49,8 +49,9 @@ static const char *write_file(const char *name, const char *text)
   return p;
 }
 
-/* The encoded decision of one line (explain on), malloc'd. */
-static char *decide_json(rpol_policy *p, const char *line)
+/* The encoded decision of one line (explain on), malloc'd; with the
+ * trace off (rpol_decision_set_trace), the record has none. */
+static char *decide_json(rpol_policy *p, const char *line, int trace)
 {
   rpol_input *in = NULL;
   rpol_decision *d = NULL;
@@ -59,6 +60,7 @@ static char *decide_json(rpol_policy *p, const char *line)
 
   assert_int_equal(rpol_input_new(p, &in), RPOL_OK);
   assert_int_equal(rpol_decision_new(p, &d), RPOL_OK);
+  assert_int_equal(rpol_decision_set_trace(d, trace), RPOL_OK);
   buf = malloc(8192);
   assert_non_null(buf);
   if (rpol_input_decode(in, line, strlen(line)) != RPOL_OK) {
@@ -66,11 +68,23 @@ static char *decide_json(rpol_policy *p, const char *line)
   } else {
     assert_int_equal(rpol_decide(p, in, d), RPOL_OK);
     n = rpol_decision_json(d, in, RPOL_JSON_EXPLAIN, NULL, buf, 8192);
+    if (!trace)
+      assert_null(rpol_decision_trace(d, 0));
   }
   assert_true(n < 8192);
   rpol_decision_free(d);
   rpol_input_free(in);
   return buf;
+}
+
+/* The record as the trace off writes it: the trace is its last member. */
+static char *strip_trace(char *json)
+{
+  char *tr = strstr(json, ",\"trace\":{");
+
+  if (tr)
+    strcpy(tr, "}");
+  return json;
 }
 
 struct line_case {
@@ -105,12 +119,18 @@ static void check_policy_bound(const char *file, const char *src,
     if (bind)
       bind(jit);
     for (i = 0; lines[i].json; i++) {
-      char *a = decide_json(jit, lines[i].json);
-      char *b = decide_json(ref, lines[i].json);
+      char *a = decide_json(jit, lines[i].json, 1);
+      char *b = decide_json(ref, lines[i].json, 1);
+      char *c = decide_json(jit, lines[i].json, 0);
 
       if (strcmp(a, b) != 0)
         fail_msg("%s line %d:\n  jit (%s): %s\n  interp: %s", file, i + 1,
                  mode_names[m], a, b);
+      /* The evaluator without the trace decides the same. */
+      if (strcmp(strip_trace(a), c) != 0)
+        fail_msg("%s line %d (%s):\n  traced: %s\n  without: %s", file,
+                 i + 1, mode_names[m], a, c);
+      free(c);
       if (lines[i].want && !strstr(a, lines[i].want))
         fail_msg("%s line %d: no '%s' in %s", file, i + 1, lines[i].want,
                  a);
@@ -621,7 +641,10 @@ static void test_big_block(void **state)
 }
 
 /* Lines of function `name` in the LLVM IR file `path`, -1 if absent. */
-static long ir_function_lines(const char *path, const char *name)
+/* Lines of IR function `name` in the .ll file that hold `needle` (all
+ * its lines for NULL); -1 if there is no such function. */
+static long ir_function_count(const char *path, const char *name,
+                              const char *needle)
 {
   FILE *f = fopen(path, "r");
   char line[4096], head[300];
@@ -634,11 +657,42 @@ static long ir_function_lines(const char *path, const char *name)
       n = 0;
     else if (n >= 0 && line[0] == '}')
       break;
-    else if (n >= 0)
+    else if (n >= 0 && (!needle || strstr(line, needle)))
       n++;
   }
   fclose(f);
   return n;
+}
+
+static long ir_function_lines(const char *path, const char *name)
+{
+  return ir_function_count(path, name, NULL);
+}
+
+/* The evaluator without the trace (rpol_abi.h's eval_plain) is the
+ * traced one with no access to res->trace (field 7 of the result) once
+ * optimised; the body both call is inlined into each and gone. */
+static void test_plain_evaluator(void **state)
+{
+  const char *trace_field = "%rpol.result* %1, i64 0, i32 7";
+  const char *md, *path = write_file("shop.rpol", shop_src);
+  char ll[600], *err = NULL;
+  struct session s;
+  struct layout L;
+  size_t mdlen;
+
+  (void)state;
+  load_layout(path, &s, &L, &md, &mdlen);
+  snprintf(ll, sizeof ll, "%s/shop.ll", tmpdir);
+  if (aot_build(&L, md, mdlen, ll, AOT_LLVM, &err) != 0)
+    fail_msg("aot_build: %s", err);
+  assert_true(ir_function_count(ll, "rpol.eval.0", trace_field) > 0);
+  assert_int_equal(ir_function_count(ll, "rpol.eval.0.plain", trace_field),
+                   0);
+  assert_true(ir_function_lines(ll, "rpol.eval.0.plain") > 100);
+  assert_int_equal(ir_function_lines(ll, "rpol.eval.0.body"), -1);
+  unlink(ll);
+  session_free(&s);
 }
 
 /* A let too big to copy (cg.c, CG_COPY_WEIGHT) read in 60 cases, each
@@ -751,8 +805,8 @@ static void test_aot_so(void **state)
     fail_msg("rpol_load: %s", rpol_errmsg(rt));
   assert_int_equal(engine_compile(rt, path, ENGINE_INTERP, stderr, &ref),
                    RPOL_OK);
-  a = decide_json(p, line);
-  b = decide_json(ref, line);
+  a = decide_json(p, line, 1);
+  b = decide_json(ref, line, 1);
   assert_string_equal(a, b);
   free(a);
   free(b);
@@ -939,8 +993,9 @@ struct decider {
   long decided, wrong;
 };
 
-/* Decides the lines over and over until told to stop, counting answers
- * that differ from `want`: the evaluators are swapped under it. */
+/* Decides the lines over and over until told to stop, with the trace
+ * and without by turns, counting answers that differ from `want`: the
+ * evaluators are swapped under it. */
 static void *decide_until_stopped(void *arg)
 {
   struct decider *d = arg;
@@ -948,9 +1003,13 @@ static void *decide_until_stopped(void *arg)
 
   while (!__atomic_load_n(&d->stop, __ATOMIC_ACQUIRE) || d->decided == 0)
     for (i = 0; d->lines[i]; i++) {
-      char *got = decide_json(d->p, d->lines[i]);
+      int trace = (d->decided & 1) == 0;
+      char *got = decide_json(d->p, d->lines[i], trace);
+      char *want = strdup(d->want[i]);
 
-      d->wrong += strcmp(got, d->want[i]) != 0;
+      assert_non_null(want);
+      d->wrong += strcmp(got, trace ? want : strip_trace(want)) != 0;
+      free(want);
       d->decided++;
       free(got);
     }
@@ -991,16 +1050,19 @@ static void test_jit_tiers(void **state)
   assert_true(jt.tiered);
   assert_int_equal(jt.cache, JIT_CACHE_MISS);   /* quick code: not stored */
   for (i = 0; lines[i]; i++)
-    before[i] = decide_json(p, lines[i]);
+    before[i] = decide_json(p, lines[i], 1);
   assert_int_equal(engine_wait_optimised(p, &ot), 0);
   assert_true(ot.swapped);
   assert_true(ot.stored);
   assert_null(ot.err);
   assert_true(ot.ready_ms > 0);
   for (i = 0; lines[i]; i++) {
-    char *after = decide_json(p, lines[i]);
+    char *after = decide_json(p, lines[i], 1);
+    char *plain = decide_json(p, lines[i], 0);
 
     assert_string_equal(before[i], after);
+    assert_string_equal(strip_trace(after), plain);
+    free(plain);
     free(after);
     free(before[i]);
   }
@@ -1026,7 +1088,7 @@ static void test_jit_tiers(void **state)
     pthread_t t;
 
     for (i = 0; lines[i]; i++)
-      before[i] = decide_json(p, lines[i]);
+      before[i] = decide_json(p, lines[i], 1);
     assert_int_equal(pthread_create(&t, NULL, decide_until_stopped, &d), 0);
     assert_int_equal(engine_wait_optimised(p, &ot), 0);
     __atomic_store_n(&d.stop, 1, __ATOMIC_RELEASE);
@@ -1075,11 +1137,11 @@ static void test_jit_fork(void **state)
   assert_int_equal(engine_compile_timed(rt, path, ENGINE_JIT, stderr, &jt,
                                         &p), RPOL_OK);
   assert_true(jt.tiered);
-  want = decide_json(p, line);
+  want = decide_json(p, line, 1);
   pid = fork();
   assert_true(pid >= 0);
   if (pid == 0) {
-    got = decide_json(p, line);
+    got = decide_json(p, line, 1);
     status = strcmp(got, want) == 0 ? 0 : 3;
     free(got);
     rpol_policy_unref(p);
@@ -1091,7 +1153,7 @@ static void test_jit_fork(void **state)
   assert_int_equal(WEXITSTATUS(status), 0);
   /* The parent's thread was done before the fork: nothing to wait for. */
   assert_int_equal(engine_wait_optimised(p, NULL), 0);
-  got = decide_json(p, line);
+  got = decide_json(p, line, 1);
   assert_string_equal(got, want);
   free(got);
   free(want);
@@ -1137,7 +1199,7 @@ static void test_bundle(void **state)
                    RPOL_OK);
   assert_int_equal(rpol_policy_count(jit), 2);
   for (i = 0; lines[i]; i++) {
-    char *a = decide_json(jit, lines[i]), *b = decide_json(ref, lines[i]);
+    char *a = decide_json(jit, lines[i], 1), *b = decide_json(ref, lines[i], 1);
 
     assert_string_equal(a, b);
     free(a);
@@ -1226,8 +1288,8 @@ static void test_bundle_shared_module(void **state)
   assert_int_equal(engine_compile(rt, dir, ENGINE_INTERP, stderr, &ref),
                    RPOL_OK);
   for (i = 0; lines[i].json; i++) {
-    char *a = decide_json(jit, lines[i].json);
-    char *b = decide_json(ref, lines[i].json);
+    char *a = decide_json(jit, lines[i].json, 1);
+    char *b = decide_json(ref, lines[i].json, 1);
 
     assert_string_equal(a, b);
     if (!strstr(a, lines[i].want))
@@ -1264,6 +1326,7 @@ int main(void)
     cmocka_unit_test(test_let_chain),
     cmocka_unit_test(test_big_block),
     cmocka_unit_test(test_copied_lets),
+    cmocka_unit_test(test_plain_evaluator),
     cmocka_unit_test(test_bundle),
     cmocka_unit_test(test_bundle_shared_module),
     cmocka_unit_test(test_jit_direct),

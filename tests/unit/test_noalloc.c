@@ -157,6 +157,8 @@ static void decide_all(enum engine_kind kind, rpol_jit_mode mode)
    * grown on the hundredth call) is met too. */
   rt_allocs = libc_allocs = 0;
   for (int rep = 0; rep < 200; rep++) {
+    /* With the trace and without (its evaluators) by turns. */
+    rpol_decision_set_trace(d, rep % 2 == 0);
     for (size_t i = 0; i < NLINES; i++) {
       counting = 1;
       rpol_status st = rpol_decide(p, in[i], d);

@@ -53,9 +53,13 @@
 #define TEST_SCHEMA "00ff"
 #endif
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define ABI STR(RPOL_ABI_VERSION)
+
 #define HEADER HEADER_H(TEST_SCHEMA)
 #define HEADER_H(HASH)                                                     \
-  "{\"format\":\"rpol-artifact\",\"abi\":1,\"compiler\":\"rpolc 0.1.0\","  \
+  "{\"format\":\"rpol-artifact\",\"abi\":" ABI ",\"compiler\":\"rpolc 0.1.0\"," \
   "\"schema_hash\":\"" HASH "\","                                           \
   "\"sources\":[{\"path\":\"p/acme.rpol\",\"sha256\":\"ab\"}],"            \
   "\"currencies\":{\"EUR\":2,\"JPY\":0,\"KWD\":3,\"USD\":2},"               \
@@ -243,17 +247,17 @@ static int eval_rest(const struct rpol_slot *in, struct rpol_result *r,
 static const rpol_eval_fn bundle_evals[] = {eval_eu, eval_rest};
 static const struct rpol_artifact bundle_art = {
   RPOL_ARTIFACT_MAGIC, RPOL_ABI_VERSION, sizeof(struct rpol_artifact), 2,
-  bundle_md, sizeof bundle_md - 1, bundle_evals
+  bundle_md, sizeof bundle_md - 1, bundle_evals, NULL
 };
 static const rpol_eval_fn us_evals[] = {eval_rest};
 static const struct rpol_artifact wrong_schema_art
     __attribute__((unused)) = {
   RPOL_ARTIFACT_MAGIC, RPOL_ABI_VERSION, sizeof(struct rpol_artifact), 1,
-  wrong_schema_md, sizeof wrong_schema_md - 1, us_evals
+  wrong_schema_md, sizeof wrong_schema_md - 1, us_evals, NULL
 };
 static const struct rpol_artifact us_art = {
   RPOL_ARTIFACT_MAGIC, RPOL_ABI_VERSION, sizeof(struct rpol_artifact), 1,
-  us_only_md, sizeof us_only_md - 1, us_evals
+  us_only_md, sizeof us_only_md - 1, us_evals, NULL
 };
 
 /* ---- the counting allocator ------------------------------------------------------ */
@@ -1107,9 +1111,9 @@ static void test_artifact_refusals(void **state)
     {"{", "corrupted metadata: not valid JSON*"},
     {"[]", "corrupted metadata: document: not a JSON object*"},
     {"{\"format\":\"x\"}", "corrupted metadata: format: not*"},
-    {"{\"format\":\"rpol-artifact\",\"abi\":2}",
+    {"{\"format\":\"rpol-artifact\",\"abi\":99}",
      "corrupted metadata: abi: disagrees with the artifact header*"},
-    {"{\"format\":\"rpol-artifact\",\"abi\":1,\"schema_hash\":\""
+    {"{\"format\":\"rpol-artifact\",\"abi\":" ABI ",\"schema_hash\":\""
      TEST_SCHEMA "\",\"currencies\":{\"EUR\":-1}}",
      "corrupted metadata: currencies: a bad code or exponent*"},
   };
@@ -1135,11 +1139,17 @@ static void test_artifact_refusals(void **state)
   assert_string_equal(rpol_errmsg(f->rt),
                       "bad magic number: not an rpol policy artifact");
   a = bundle_art;
-  a.abi_version = 2;
+  a.abi_version = RPOL_ABI_VERSION + 1;
   assert_int_equal(rpol_policy_from_artifact(f->rt, &a, NULL, NULL, NULL,
                                              &p), RPOL_EABI);
-  assert_string_equal(rpol_errmsg(f->rt), "built for rpol ABI 2, this "
-                      "runtime is ABI 1: rebuild with rpolc build");
+  {
+    char want[128];
+
+    snprintf(want, sizeof want, "built for rpol ABI %d, this runtime is "
+             "ABI %d: rebuild with rpolc build", RPOL_ABI_VERSION + 1,
+             RPOL_ABI_VERSION);
+    assert_string_equal(rpol_errmsg(f->rt), want);
+  }
 #ifdef RPOL_SCHEMA_HASH
   {
     char want[256];
