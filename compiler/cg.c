@@ -4155,14 +4155,17 @@ struct sgroup {
 
 /* Sorts the run's keys by the cases they let through, so that keys with
  * the same cases are adjacent and share a bucket. */
-static int sw_m;
-static const unsigned char *sw_in;
+struct in_rows {
+  const unsigned char *in;
+  int m;
+};
 
-static int in_cmp(const void *a, const void *b)
+static int in_cmp(const void *a, const void *b, void *arg)
 {
+  const struct in_rows *r = arg;
   int x = *(const int *)a, y = *(const int *)b;
-  int c = memcmp(sw_in + (size_t)x * (size_t)sw_m,
-                 sw_in + (size_t)y * (size_t)sw_m, (size_t)sw_m);
+  int c = memcmp(r->in + (size_t)x * (size_t)r->m,
+                 r->in + (size_t)y * (size_t)r->m, (size_t)r->m);
 
   return c ? c : x < y ? -1 : x > y;
 }
@@ -4192,6 +4195,7 @@ static int lower_switch(struct cg *g, struct cdest *D, struct citem *items,
   struct fknown *skn = NULL;
   struct ksave *start;
   struct cexit own = {NULL, NULL, 0, 1, NULL};
+  struct in_rows rows;
   LLVMBasicBlockRef defbb;
   LLVMValueRef sw, x;
 
@@ -4231,9 +4235,11 @@ static int lower_switch(struct cg *g, struct cdest *D, struct citem *items,
     }
     order[i] = i;
   }
-  sw_m = m;
-  sw_in = in;
-  qsort(order, (size_t)nk, sizeof *order, in_cmp);
+  /* qsort_r: the rows travel with the call, as concurrent compiles in
+   * other threads sort their own (a static for them was a data race). */
+  rows.in = in;
+  rows.m = m;
+  qsort_r(order, (size_t)nk, sizeof *order, in_cmp, &rows);
   /* Groups of keys with the same cases; keys with the default's cases
    * go to the default. */
   for (i = 0; i < nk; i = j) {
