@@ -70,7 +70,7 @@ static const struct command commands[] = {
    "formats stdin to stdout.\n"},
   {"bench", cmd_bench,
    "rpolc bench POLICY INPUT [--repeat N] [--interp] [--jit=MODE]"
-   " [--baseline LIB.so] [--no-cache]",
+   " [--baseline LIB.so] [--no-cache] [--explain]",
    "Decode INPUT once, then time decisions only; prints nanoseconds per\n"
    "decision and decisions per second (median of several runs), the load\n"
    "time, the memory the policy added and the allocations per decision.\n"
@@ -80,7 +80,9 @@ static const struct command commands[] = {
    "compiles without the JIT's code cache and --jit=MODE chooses the\n"
    "JIT's mode (rpolc help eval).  In the tiered mode the load line is\n"
    "the quick code's, the next line says when the optimised code took\n"
-   "over, and the decisions timed are the optimised code's.\n"},
+   "over, and the decisions timed are the optimised code's.  The\n"
+   "decisions record no trace, as rpolc eval's; --explain times those\n"
+   "that do.\n"},
   {"help", cmd_help, "rpolc help [COMMAND]", "Show help for a command.\n"},
 };
 #define NCOMMANDS ((int)(sizeof commands / sizeof commands[0]))
