@@ -100,7 +100,9 @@ patch "$W/json.so" "$((off + 14))" '{'
 refuse "corrupted metadata (broken JSON)" "$W/json.so" 'corrupted metadata'
 
 cp "$W/p.so" "$W/hdr.so"
-off=$(offset_of "$W/hdr.so" 'RPOL\x01\x00\x00\x00')
+# The header: magic "RPOL", then the ABI version (rpol_abi.h).
+abi=$(sed -n 's/^#define RPOL_ABI_VERSION \([0-9]*\)$/\1/p' runtime/rpol_abi.h)
+off=$(offset_of "$W/hdr.so" "RPOL\\x$(printf %02x "$abi")\\x00\\x00\\x00")
 patch "$W/hdr.so" "$((off + 8))" '\001\000\000\000'
 refuse "a corrupted artifact header" "$W/hdr.so" 'corrupted artifact header'
 
@@ -113,8 +115,8 @@ patch "$W/phdr.so" 64 '\377\377\377\377\377\377\377\377\377\377\377\377\377\377\
 refuse "corrupted ELF program headers" "$W/phdr.so" 'cannot load|corrupted'
 
 cp "$W/p.so" "$W/abi.so"
-patch "$W/abi.so" "$((off + 4))" '\002'
-refuse "a wrong ABI version" "$W/abi.so" 'ABI 2, this runtime is ABI 1'
+patch "$W/abi.so" "$((off + 4))" "$(printf '\\%03o' $((abi + 1)))"
+refuse "a wrong ABI version" "$W/abi.so" "ABI $((abi + 1)), this runtime is ABI $abi"
 
 cp "$W/p.so" "$W/schema.so"
 off=$(offset_of "$W/schema.so" '"schema_hash":"')
