@@ -47,6 +47,7 @@
 #include "cg.h"
 #include "jit.h"
 #include "jit_cache.h"
+#include "quick_lower.h"
 #include "../runtime/value.h"
 
 /* The metadata global's name in the module (cg.c, gen_artifact). */
@@ -668,6 +669,10 @@ static LLVMMemoryBufferRef compile_object(const struct layout *L,
       t0 = now_ms();
       declare_host_helpers(mod);
       *err = cg_optimise(mod, tm, opt);
+      /* Then no switch is left for fast selection to hand to the
+       * SelectionDAG, nor jump tables to relocate (quick_lower.h). */
+      if (!*err && quick_lower(mod) != 0)
+        *err = strdup("out of memory");
       times->passes_ms += now_ms() - t0;
       if (*err) {
         LLVMDisposeModule(mod);
