@@ -1274,6 +1274,15 @@ rpol_status decode_line_general(rpol_input *in, const char *json,
     return RPOL_EINPUT;
   }
   if ((bad = utf8_check(json, len)) >= 0) {
+    /* §12 echoes the id into every record: as for any other invalid
+     * line, an id read before the fault is echoed, so scan the valid
+     * prefix for it (an id that holds the bad byte is never read). */
+    (void)sc_text(&sc, json, (size_t)bad);
+    if (sc.id_end > sc.id_start &&
+        !(in->id = decode_copy_id(in, json, sc.id_start, sc.id_end))) {
+      input_seterr(in, "out of memory");
+      return RPOL_ENOMEM;
+    }
     input_seterr(in, "invalid UTF-8 at byte %ld", bad + 1);
     return RPOL_EINPUT;
   }
