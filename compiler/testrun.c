@@ -430,7 +430,32 @@ static void run_eval(struct unit_run *u, int pi, const struct rpol_slot *in,
   u->hosts[pi].reached = NULL;
 }
 
-/* Runs one test; prints its failure block.  Returns 1 if it passed. */
+/* A failing test's report: one line per failed expectation, located at
+ * the expectation (an editor jumps there), with the test's title, what
+ * was expected and what the evaluation gave. */
+struct failure {
+  struct runner *r;
+  const struct decl *t;
+  const char *title;             /* as an rpol string literal, once */
+};
+
+static void report(struct failure *f, struct span at, const char *what)
+{
+  struct arena *a = &f->r->s->arena;
+  if (!f->title) {
+    /* A quote or a \n in the title must not break the report's
+     * one-line-per-failure layout. */
+    struct text title = { a, NULL, 0, 0 };
+    const char *tt = f->t->u.test.title ? f->t->u.test.title : "";
+    tx_string(&title, tt, (int64_t)strlen(tt));
+    f->title = title.p;
+  }
+  fprintf(f->r->out, "%s: test %s failed: %s\n",
+          source_loc(&f->r->s->sources, at), f->title, what);
+}
+
+/* Runs one test; prints a line per failed expectation.  Returns 1 if it
+ * passed. */
 static int run_test(struct runner *r, struct unit_run *u, int pi,
                     const struct decl *t, unsigned char *reached)
 {
@@ -443,7 +468,7 @@ static int run_test(struct runner *r, struct unit_run *u, int pi,
   struct span at = {0};
   const char *what = NULL;
   const char *given_at = NULL;
-  struct text msg = { a, NULL, 0, 0 };
+  struct failure fail = { r, t, NULL };
   int ok = 1;
 
   int rc = build_input(r, p, t, in, &order_cur, &at, &what);
@@ -488,8 +513,8 @@ static int run_test(struct runner *r, struct unit_run *u, int pi,
       if (res.code && strcmp(want, code_name(res.code)) == 0)
         continue;
       ok = 0;
-      tx_puts(&msg, arena_printf(a, "  error: expected %s, got %s\n", want,
-                                 got_err ? got_err : "a decision"));
+      report(&fail, x->target_span, arena_printf(a, "error: expected %s, "
+             "got %s", want, got_err ? got_err : "a decision"));
       continue;
     }
     int k = output_index(p, x->target);
@@ -505,16 +530,16 @@ static int run_test(struct runner *r, struct unit_run *u, int pi,
     } else if (interp_const(a, x->value, order_cur, r->exps, &want,
                             &at) != 0) {
       ok = 0;
-      tx_puts(&msg, arena_printf(a, "  %s: expected value is not exact in "
-                                 "the order currency\n", x->target));
+      report(&fail, x->target_span, arena_printf(a, "%s: expected value is "
+             "not exact in the order currency", x->target));
       continue;
     } else {
       tx_value(r, &w, ty, &want, order_cur);
     }
     if (got_err) {
       ok = 0;
-      tx_puts(&msg, arena_printf(a, "  %s: expected %s, got %s\n",
-                                 x->target, w.p, got_err));
+      report(&fail, x->target_span, arena_printf(a, "%s: expected %s, "
+             "got %s", x->target, w.p, got_err));
       continue;
     }
     reported(p, &res, k, order_cur, &got);
@@ -532,22 +557,12 @@ static int run_test(struct runner *r, struct unit_run *u, int pi,
       continue;
     ok = 0;
     tx_value(r, &g, ty, &got, order_cur);
-    tx_puts(&msg, arena_printf(a, "  %s: expected %s, got %s\n", x->target,
-                               w.p, g.p));
+    report(&fail, x->target_span, arena_printf(a, "%s: expected %s, got %s",
+                                               x->target, w.p, g.p));
   }
   if (got_err && !saw_error && t->u.test.nexpect == 0) {
     ok = 0;
-    tx_puts(&msg, arena_printf(a, "  got %s\n", got_err));
-  }
-
-  if (!ok) {
-    /* The title as an rpol string literal: a quote or a \n in it must
-     * not break the report's one-line-per-item layout. */
-    struct text title = { a, NULL, 0, 0 };
-    const char *tt = t->u.test.title ? t->u.test.title : "";
-    tx_string(&title, tt, (int64_t)strlen(tt));
-    fprintf(r->out, "%s: test %s failed\n%s", file_line(r, t->span),
-            title.p, msg.p ? msg.p : "");
+    report(&fail, t->span, arena_printf(a, "got %s", got_err));
   }
   return ok;
 }

@@ -444,9 +444,11 @@ static void test_runner(void **state)
   int status;
   char *out = run_rpol_tests(tpath, TESTRUN_COVERAGE_TEXT, &status);
   assert_int_equal(status, 1);
-  assert_non_null(strstr(out, "shop.test.rpol:8: test \"wrong\" failed\n"
-                              "  refund_amount: expected 100.00, got 90.00\n"
-                              "  shipping_payer: expected merchant, got "
+  /* A line per failed expectation, located at it. */
+  assert_non_null(strstr(out, "shop.test.rpol:11:12: test \"wrong\" failed: "
+                              "refund_amount: expected 100.00, got 90.00\n"
+                              "shop.test.rpol:11:36: test \"wrong\" failed: "
+                              "shipping_payer: expected merchant, got "
                               "customer\n"));
   assert_non_null(strstr(out, "4 passed, 1 failed\n"));
   /* Reached: eligible's deny and otherwise, every shorthand, the
@@ -490,8 +492,8 @@ static void test_runner_errors(void **state)
   int status;
   char *out = run_rpol_tests(p, TESTRUN_COVERAGE_NONE, &status);
   assert_int_equal(status, 1);
-  assert_non_null(strstr(out, "err.rpol:11: test \"surprise\" failed\n"
-                              "  refund_amount: expected 10.00, got error "
+  assert_non_null(strstr(out, "err.rpol:14:12: test \"surprise\" failed: "
+                              "refund_amount: expected 10.00, got error "
                               "division_by_zero at "));
   assert_non_null(strstr(out, "err.rpol:5:36\n"));
   assert_non_null(strstr(out, "2 passed, 1 failed\n"));
