@@ -74,6 +74,22 @@ static void source_validate(struct source *src, struct diag_list *diags)
 
   sp.file = src->id;
   while (i < src->len) {
+    /* ASCII but NUL, nearly all of any source, eight bytes at a time
+     * (a byte >= 0x80 sets its top bit in w, a NUL in w - 0x01..01):
+     * no call per byte. */
+    uint64_t w;
+
+    if (src->len - i >= 8) {
+      memcpy(&w, t + i, 8);
+      if (((w | (w - 0x0101010101010101u)) & 0x8080808080808080u) == 0) {
+        i += 8;
+        continue;
+      }
+    }
+    if ((unsigned)t[i] - 1u < 0x7Fu) {
+      i++;
+      continue;
+    }
     if (t[i] == 0) {
       sp.start = (uint32_t)i;
       sp.end = (uint32_t)i + 1;
@@ -100,19 +116,19 @@ static void source_validate(struct source *src, struct diag_list *diags)
 
 static void source_index_lines(struct source_set *s, struct source *src)
 {
-  size_t i;
+  const char *t = src->text, *end = t + src->len, *p;
   int n = 1;
 
-  for (i = 0; i < src->len; i++)
-    if (src->text[i] == '\n')
-      n++;
+  /* memchr goes a vector at a time; a loop over the bytes took about
+   * 8 instructions per byte of the 36 KB prelude, in every compile. */
+  for (p = t; p < end && (p = memchr(p, '\n', (size_t)(end - p))); p++)
+    n++;
   src->line_start = arena_alloc(s->arena, (size_t)n * sizeof(uint32_t));
   src->nlines = n;
   n = 1;
   src->line_start[0] = 0;
-  for (i = 0; i < src->len; i++)
-    if (src->text[i] == '\n')
-      src->line_start[n++] = (uint32_t)(i + 1);
+  for (p = t; p < end && (p = memchr(p, '\n', (size_t)(end - p))); p++)
+    src->line_start[n++] = (uint32_t)(p - t + 1);
 }
 
 struct source *source_add(struct source_set *s, const char *path,
@@ -297,7 +313,7 @@ void source_linecol(const struct source *src, uint32_t off, int *line,
   li = source_line_index(src, off);
   /* A valid sequence is one column, and so is each invalid byte. */
   for (i = src->line_start[li]; i < off;) {
-    size_t n = source_utf8_len(t, src->len, i);
+    size_t n = t[i] < 0x80 ? 1 : source_utf8_len(t, src->len, i);
 
     i += n ? n : 1;
     c++;

@@ -465,6 +465,50 @@ static void test_arena(void **state)
   arena_free(&a);
 }
 
+/* source_add checks eight ASCII bytes at a time: a bad byte or a NUL at
+ * every offset around those words is still reported at its byte, once,
+ * and lines are indexed wherever the newlines fall. */
+static void test_source_scan_words(void **state)
+{
+  static const char *const bad[] = {"\xff", "\x00", "\xc3", "\xe2\x82"};
+  char buf[40];
+  struct env e;
+  struct source *s;
+  int line, col;
+
+  (void)state;
+  for (size_t b = 0; b < sizeof bad / sizeof *bad; b++)
+    for (size_t at = 0; at < 24; at++) {
+      size_t blen = bad[b][0] ? strlen(bad[b]) : 1;
+
+      memset(buf, 'a', sizeof buf);
+      buf[at / 2] = '\n';        /* a line break before the bad byte */
+      memcpy(buf + at, bad[b], blen);
+      env_init(&e);
+      s = source_add(&e.ss, "w.rpol", buf, 30, 0, &e.d);
+      assert_int_equal(e.d.nerrors, 1);
+      assert_int_equal(e.d.items[0].span.start, at);
+      source_linecol(s, (uint32_t)at, &line, &col);
+      assert_int_equal(line, at / 2 < at ? 2 : 1);
+      assert_int_equal(col, at / 2 < at ? (int)(at - at / 2) : 1);
+      arena_free(&e.a);
+    }
+  /* Valid text of several lines: no report, every line start found. */
+  env_init(&e);
+  s = source_add(&e.ss, "ok.rpol", "abcdefgh\nij\n\nklmnopqrstuvwxyz\xc3\xa9\n",
+                 32, 0, &e.d);
+  assert_int_equal(e.d.nerrors, 0);
+  assert_int_equal(s->nlines, 5);
+  assert_int_equal(s->line_start[1], 9);
+  assert_int_equal(s->line_start[2], 12);
+  assert_int_equal(s->line_start[3], 13);
+  assert_int_equal(s->line_start[4], 32);
+  source_linecol(s, 31, &line, &col);     /* after the é */
+  assert_int_equal(line, 4);
+  assert_int_equal(col, 18);
+  arena_free(&e.a);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -477,6 +521,7 @@ int main(void)
     cmocka_unit_test(test_nospan_and_cap),
     cmocka_unit_test(test_suggest),
     cmocka_unit_test(test_source_checks),
+    cmocka_unit_test(test_source_scan_words),
     cmocka_unit_test(test_source_load),
     cmocka_unit_test(test_arena),
   };
