@@ -30,6 +30,26 @@ static int readable_file(const char *path)
   return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+static void nothing_to_test(struct session *s, const char *module,
+                            const char *tests)
+{
+  diag_error_nospan(&s->diags, "'%s' is not a policy, so '%s' has nothing "
+                    "to test: tests run a policy; put them beside a policy "
+                    "that uses the module", module, tests);
+}
+
+/* A test file beside a module would never run: said, as when the test
+ * file is named itself.  Returns 1 if there is one. */
+static int module_has_tests(struct session *s, const char *path,
+                            int with_tests)
+{
+  const char *tp = with_tests ? driver_test_path(s, path) : NULL;
+  if (!tp || !readable_file(tp))
+    return 0;
+  nothing_to_test(s, path, tp);
+  return 1;
+}
+
 /* Checks one policy file with its tests; appends the program. */
 static enum driver_status load_policy(struct session *s, struct file *f,
                                       struct file *tests, int with_tests,
@@ -127,6 +147,8 @@ static enum driver_status load_dir(struct session *s, const char *dir,
     if (f->kind != FILE_POLICY) {
       /* Modules in a bundle are reached through `use`, which names them. */
       f->named_by_scan = s->ncache > ncache;
+      if (f->kind == FILE_MODULE && module_has_tests(s, path, with_tests))
+        st = DRIVER_REJECTED;
       continue;
     }
     if (load_policy(s, f, NULL, with_tests, u) != DRIVER_OK &&
@@ -194,15 +216,17 @@ enum driver_status driver_load(struct session *s, const char *path,
     if (!pf)
       return DRIVER_MISUSE;
     if (pf->kind != FILE_POLICY) {
-      diag_error_nospan(&s->diags, "'%s' is not a policy, so '%s' has "
-                        "nothing to test", pp, path);
+      nothing_to_test(s, pp, path);
       return DRIVER_REJECTED;
     }
     return load_policy(s, pf, f, 0, u);
   }
   if (f->kind == FILE_MODULE) {
     u->is_module = 1;
-    return sema_check_module(s, f) == 0 ? DRIVER_OK : DRIVER_REJECTED;
+    if (sema_check_module(s, f) != 0)
+      return DRIVER_REJECTED;
+    return module_has_tests(s, path, with_tests) ? DRIVER_REJECTED
+                                                 : DRIVER_OK;
   }
   if (f->kind != FILE_POLICY)
     return DRIVER_REJECTED; /* the parser has said why */
