@@ -1353,9 +1353,29 @@ static const struct type *check_builtin(struct sctx *c, struct expr *e,
     }
     sema_expr(c, a[0], NULL);
     return &type_bool;
+  case BI_CONTAINS: {
+    /* §5.5: contains is a string test; for sets `in`.  Said with the
+     * membership test to write instead (checked once: a[0] is not
+     * checked again). */
+    const struct type *t0 = sema_expr(c, a[0], NULL);
+    if (!is_err(t0) && t0->kind == TY_SET) {
+      sema_err(c, a[0]->span, "argument 1 of 'contains' must be string, "
+               "found %s: contains tests text within a string; to test "
+               "whether a set holds a value, write '%s in %s'",
+               tyname(c, t0), sema_expr_text(c, a[1]),
+               sema_expr_text(c, a[0]));
+      a[0]->type = &type_error;
+    } else if (!is_err(t0) && t0 != &type_string) {
+      sema_err(c, a[0]->span, "argument 1 of 'contains' must be string, "
+               "found %s", tyname(c, t0));
+      a[0]->type = &type_error;
+    }
+    arg_expect(c, e, 1, &type_string);
+    e->is_const = a[0]->is_const && a[1]->is_const;
+    return &type_bool;
+  }
   case BI_STARTS_WITH:
   case BI_ENDS_WITH:
-  case BI_CONTAINS:
     arg_expect(c, e, 0, &type_string);
     arg_expect(c, e, 1, &type_string);
     e->is_const = a[0]->is_const && a[1]->is_const;
