@@ -968,6 +968,50 @@ static void check_decided(struct sctx *c)
 
 /* ------------------------------------------------------------- bodies */
 
+struct hcase {
+  uint64_t h;
+  int i;
+};
+
+static int hcase_cmp(const void *a, const void *b)
+{
+  const struct hcase *x = a, *y = b;
+
+  if (x->h != y->h)
+    return x->h < y->h ? -1 : 1;
+  return (x->i > y->i) - (x->i < y->i);
+}
+
+/* For each case, the first earlier case whose condition is the same tree
+ * (sema_same_tree), or -1.  Only conditions of one hash are compared: all
+ * pairs made 300 cases take 18 M instructions. */
+static int *repeated_conditions(struct sctx *c, struct case_ **cases, int n)
+{
+  int *same = arena_alloc(c->a, (size_t)(n ? n : 1) * sizeof *same);
+  struct hcase *hc = arena_alloc(c->a, (size_t)(n ? n : 1) * sizeof *hc);
+  int m = 0;
+
+  for (int i = 0; i < n; i++) {
+    same[i] = -1;
+    if (cases[i] && cases[i]->cond) {
+      hc[m].h = sema_tree_hash(cases[i]->cond);
+      hc[m++].i = i;
+    }
+  }
+  qsort(hc, (size_t)m, sizeof *hc, hcase_cmp);
+  /* Within a run of one hash the cases are in order: the first earlier
+   * match is the first found. */
+  for (int a = 0, b; a < m; a = b) {
+    for (b = a + 1; b < m && hc[b].h == hc[a].h; b++)
+      for (int j = a; j < b; j++)
+        if (sema_same_tree(cases[hc[j].i]->cond, cases[hc[b].i]->cond)) {
+          same[hc[b].i] = hc[j].i;
+          break;
+        }
+  }
+  return same;
+}
+
 /* Checks a case block: conditions are bool, values of type `t`,
  * `otherwise` last, and cases after an always-true or repeated condition
  * are unreachable (a warning). */
@@ -1000,6 +1044,7 @@ static void check_cases(struct sctx *c, struct decl *owner,
   for (int i = 0; i < n && always < 0; i++)
     if (cases[i] && cases[i]->cond && sema_const_true(c, cases[i]->cond))
       always = i;
+  int *same = repeated_conditions(c, cases, n);
   for (int i = 1; i < n; i++) {
     struct case_ *k = cases[i];
     if (!k)
@@ -1010,16 +1055,10 @@ static void check_cases(struct sctx *c, struct decl *owner,
                 "always holds", loc(c, cases[always]->cond->span));
       continue;
     }
-    for (int j = 0; j < i; j++) {
-      struct case_ *e = cases[j];
-      if (!e || !e->cond)
-        continue;
-      if (k->cond && sema_same_tree(e->cond, k->cond)) {
-        k->reachable = 0;
-        sema_warn(c, k->kw_span, "unreachable case: its condition repeats "
-                  "the case at %s", loc(c, e->kw_span));
-        break;
-      }
+    if (same[i] >= 0) {
+      k->reachable = 0;
+      sema_warn(c, k->kw_span, "unreachable case: its condition repeats "
+                "the case at %s", loc(c, cases[same[i]]->kw_span));
     }
   }
 }

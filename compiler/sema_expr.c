@@ -1725,6 +1725,89 @@ int sema_same_tree(const struct expr *a, const struct expr *b)
   return 0;
 }
 
+static uint64_t mix(uint64_t h, uint64_t x)
+{
+  return (h ^ x) * 0x100000001b3u;
+}
+
+static uint64_t mix_str(uint64_t h, const char *s, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    h = mix(h, (unsigned char)s[i]);
+  return h;
+}
+
+static uint64_t mix_name(uint64_t h, const char *s)
+{
+  return s ? mix_str(mix(h, 1), s, strlen(s)) : mix(h, 0);
+}
+
+/* A hash of the tree that trees sema_same_tree finds the same share: what
+ * it compares, and nothing else. */
+uint64_t sema_tree_hash(const struct expr *e)
+{
+  uint64_t h = 0xcbf29ce484222325u;
+
+  if (!e)
+    return h;
+  h = mix(h, (uint64_t)e->kind);
+  switch (e->kind) {
+  case EX_INT:
+  case EX_DEC:
+  case EX_PERCENT:
+    return mix(mix(h, (uint64_t)e->u.num.mant), (uint64_t)e->u.num.scale);
+  case EX_MONEY:
+    h = mix(mix(h, (uint64_t)e->u.money.amount.mant),
+            (uint64_t)e->u.money.amount.scale);
+    return mix_name(h, e->u.money.code);
+  case EX_DURATION:
+  case EX_DATE:
+    return mix(h, (uint64_t)e->u.days);
+  case EX_STRING:
+    return mix_str(mix(h, (uint64_t)e->str_len), e->u.str,
+                   e->str_len > 0 ? (size_t)e->str_len : 0);
+  case EX_BOOL:
+    return mix(h, (uint64_t)e->u.b);
+  case EX_VERDICT:
+    return mix_name(mix(h, (uint64_t)e->u.verdict.kind), e->u.verdict.code);
+  case EX_NAME:
+    return mix_name(h, e->u.name);
+  case EX_QUALIFIED:
+    return mix_name(mix_name(h, e->u.qual.enum_name), e->u.qual.member);
+  case EX_PATH:
+    return mix_name(h, e->u.path.text);
+  case EX_UNARY:
+    return mix(mix(h, (uint64_t)e->u.unary.op),
+               sema_tree_hash(e->u.unary.operand));
+  case EX_BINARY:
+    h = mix(h, (uint64_t)e->u.bin.op);
+    /* fall through */
+  case EX_OF:
+  case EX_COALESCE:
+    return mix(mix(h, sema_tree_hash(e->u.bin.lhs)),
+               sema_tree_hash(e->u.bin.rhs));
+  case EX_IN:
+    return mix(mix(mix(h, (uint64_t)e->u.in.negated),
+                   sema_tree_hash(e->u.in.elem)),
+               sema_tree_hash(e->u.in.set));
+  case EX_IF:
+    return mix(mix(mix(h, sema_tree_hash(e->u.cond.cond)),
+                   sema_tree_hash(e->u.cond.then)),
+               sema_tree_hash(e->u.cond.els));
+  case EX_CALL:
+    h = mix(mix_name(h, e->u.call.name), (uint64_t)e->u.call.nargs);
+    for (int i = 0; i < e->u.call.nargs; i++)
+      h = mix(h, sema_tree_hash(e->u.call.args[i]));
+    return h;
+  case EX_SET:
+    h = mix(h, (uint64_t)e->u.set.n);
+    for (int i = 0; i < e->u.set.n; i++)
+      h = mix(h, sema_tree_hash(e->u.set.elems[i]));
+    return h;
+  }
+  return h;
+}
+
 /* ---------------------------------------------------- constant folding */
 
 /* Constant evaluation is the interpreter's (interp_const); the checker

@@ -100,6 +100,7 @@ const struct type *sema_type(struct sctx *c, struct type_expr *te,
                              int allow_set, int allow_verdict);
 struct expr *sema_nonconst(struct expr *e);
 int sema_same_tree(const struct expr *a, const struct expr *b);
+uint64_t sema_tree_hash(const struct expr *e);
 int sema_const_true(struct sctx *c, const struct expr *e);
 int sema_member_index(struct sctx *c, struct decl *enm, const char *name,
                       int visible_only);
