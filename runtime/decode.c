@@ -122,6 +122,15 @@ static int isdig(char c)
   return c >= '0' && c <= '9';
 }
 
+/* Why a number's digits do not fit 64 bits: -3 when the digit that does
+ * not fit is a nonzero decimal past the 9th, inexact in every currency
+ * (exponents are 0 to 9) unless an exponent moves it; -2 otherwise. */
+static int too_long(const char *s, size_t n, int frac, int64_t pos)
+{
+  return frac && pos > 9 && !memchr(s, 'e', n) && !memchr(s, 'E', n) ? -3
+                                                                     : -2;
+}
+
 int decode_decimal(const char *s, size_t n, int64_t *mant, int32_t *scale)
 {
   size_t i = 0;
@@ -150,13 +159,14 @@ int decode_decimal(const char *s, size_t n, int64_t *mant, int32_t *scale)
       zeros++;      /* trailing fraction zeros do not count (§7) */
       continue;
     }
+    /* The nonzero digit is decimal sc + zeros + 1. */
     for (; zeros > 0; zeros--, sc++)
       if (m > lim / 10)
-        return -2;
+        return too_long(s, n, frac, sc + zeros + 1);
       else
         m *= 10;
     if (m > (lim - (uint64_t)(s[i] - '0')) / 10)
-      return -2;
+      return too_long(s, n, frac, sc + 1);
     m = m * 10 + (uint64_t)(s[i] - '0');
     sc += frac;
   }
@@ -286,7 +296,7 @@ static int dec_money(struct dctx *c, const char *where, json_object *v,
   if (rc == 0)
     rc = rpol_number_to_minor(mant, scale, c->pol->cur_exp[cur], &minor);
   else
-    rc = RPOL_E_OVERFLOW;
+    rc = rc == -3 ? RPOL_E_INEXACT_AMOUNT : RPOL_E_OVERFLOW;
   if (rc == RPOL_E_INEXACT_AMOUNT) {
     snprintf(c->msg, c->cap, "%s: %.*s needs more decimals than %s allows "
              "(%d); amounts are never rounded", where, (int)(n > 40 ? 40 : n),

@@ -192,7 +192,9 @@ int decode_value(const rpol_policy *pol, const struct rt_sub *sub,
                  const struct rt_field *f, struct json_object *v,
                  int order_cur, struct rt_arena *store,
                  struct rpol_slot *out, char *msg, size_t msgcap);
-/* A JSON number's or a money string's decimal into mant/scale. */
+/* A JSON number's or a money string's decimal into mant/scale: 0, or -1 not a
+ * number, -2 out of range, -3 a nonzero decimal past the 9th that does
+ * not fit 64 bits (inexact in every currency). */
 int decode_decimal(const char *s, size_t n, int64_t *mant, int32_t *scale);
 /* The general decoder of a line (json-c), which rpol_input_decode uses
  * when the specialised one declines; same contract. */
