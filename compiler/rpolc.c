@@ -57,7 +57,9 @@ static const struct command commands[] = {
    "rpolc test PATH... [--coverage[=json]] [--interp] [--extern-lib LIB.so]"
    " [--no-cache]",
    "Run the test blocks of policies and of NAME.test.rpol files.  Prints\n"
-   "one block per failing test and a closing line 'N passed, N failed'.\n"
+   "one line per failed expectation, at its FILE:LINE:COL, with the\n"
+   "expected and the actual value, then a closing line 'N passed, N\n"
+   "failed'.\n"
    "Exit status 1 if a test failed or a file did not check.\n"
    "  --coverage[=json]  list the cases no test reached, per policy\n"
    "  --interp           run on the reference interpreter\n"

@@ -514,7 +514,7 @@ static int run_test(struct runner *r, struct unit_run *u, int pi,
         continue;
       ok = 0;
       report(&fail, x->target_span, arena_printf(a, "error: expected %s, "
-             "got %s", want, got_err ? got_err : "a decision"));
+             "actual %s", want, got_err ? got_err : "a decision"));
       continue;
     }
     int k = output_index(p, x->target);
@@ -539,7 +539,7 @@ static int run_test(struct runner *r, struct unit_run *u, int pi,
     if (got_err) {
       ok = 0;
       report(&fail, x->target_span, arena_printf(a, "%s: expected %s, "
-             "got %s", x->target, w.p, got_err));
+             "actual %s", x->target, w.p, got_err));
       continue;
     }
     reported(p, &res, k, order_cur, &got);
@@ -557,12 +557,14 @@ static int run_test(struct runner *r, struct unit_run *u, int pi,
       continue;
     ok = 0;
     tx_value(r, &g, ty, &got, order_cur);
-    report(&fail, x->target_span, arena_printf(a, "%s: expected %s, got %s",
-                                               x->target, w.p, g.p));
+    report(&fail, x->target_span, arena_printf(a, "%s: expected %s, "
+                                               "actual %s", x->target, w.p,
+                                               g.p));
   }
   if (got_err && !saw_error && t->u.test.nexpect == 0) {
     ok = 0;
-    report(&fail, t->span, arena_printf(a, "got %s", got_err));
+    report(&fail, t->span, arena_printf(a, "expected a decision, actual %s",
+                                        got_err));
   }
   return ok;
 }

@@ -446,9 +446,9 @@ static void test_runner(void **state)
   assert_int_equal(status, 1);
   /* A line per failed expectation, located at it. */
   assert_non_null(strstr(out, "shop.test.rpol:11:12: test \"wrong\" failed: "
-                              "refund_amount: expected 100.00, got 90.00\n"
+                              "refund_amount: expected 100.00, actual 90.00\n"
                               "shop.test.rpol:11:36: test \"wrong\" failed: "
-                              "shipping_payer: expected merchant, got "
+                              "shipping_payer: expected merchant, actual "
                               "customer\n"));
   assert_non_null(strstr(out, "4 passed, 1 failed\n"));
   /* Reached: eligible's deny and otherwise, every shorthand, the
@@ -493,7 +493,7 @@ static void test_runner_errors(void **state)
   char *out = run_rpol_tests(p, TESTRUN_COVERAGE_NONE, &status);
   assert_int_equal(status, 1);
   assert_non_null(strstr(out, "err.rpol:14:12: test \"surprise\" failed: "
-                              "refund_amount: expected 10.00, got error "
+                              "refund_amount: expected 10.00, actual error "
                               "division_by_zero at "));
   assert_non_null(strstr(out, "err.rpol:5:36\n"));
   assert_non_null(strstr(out, "2 passed, 1 failed\n"));
