@@ -1,5 +1,6 @@
 /* driver.c: paths to checked programs (see driver.h). */
 #include <dirent.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +111,11 @@ static enum driver_status load_dir(struct session *s, const char *dir,
   s->arena.oom = &here;
   while ((e = readdir(d))) {
     if (!ends_with(e->d_name, ".rpol"))
+      continue;
+    /* A bundle is the directory's own files, not its subdirectories
+     * (§2), whatever their name: a folder called x.rpol is not read. */
+    struct stat sb;
+    if (fstatat(dirfd(d), e->d_name, &sb, 0) == 0 && S_ISDIR(sb.st_mode))
       continue;
     if (ends_with(e->d_name, ".test.rpol")) {
       if (with_tests)
