@@ -110,7 +110,10 @@ static enum driver_status load_dir(struct session *s, const char *dir,
   }
   s->arena.oom = &here;
   while ((e = readdir(d))) {
-    if (!ends_with(e->d_name, ".rpol"))
+    /* Hidden files are editors' (an Emacs lock `.#p.rpol` is a link to
+     * nothing while a file is edited) or deliberately set aside; rpolc
+     * fmt skips them too. */
+    if (e->d_name[0] == '.' || !ends_with(e->d_name, ".rpol"))
       continue;
     /* A bundle is the directory's own files, not its subdirectories
      * (§2), whatever their name: a folder called x.rpol is not read. */

@@ -301,6 +301,14 @@ static void collect_uses(struct sctx *c, struct file *f, struct vec *order,
     d->u.use.target = NULL;
     if (f->kind == FILE_TESTS || f->kind == FILE_PRELUDE)
       continue;     /* reported with the other misplaced declarations */
+    if (d->u.use.path[0] == '/') {
+      /* §2: relative to the importing file, so that a policy and its
+       * modules move together. */
+      sema_err(c, d->span, "'%s' is an absolute path: a use path is "
+               "relative to the importing file; write the path from this "
+               "file's folder", d->u.use.path);
+      continue;
+    }
     const char *path = session_use_path(c->s, f, d->u.use.path);
     int before = c->d->nerrors;
     struct file *g = session_file(c->s, path, FILE_MODULE, d->span, 1);
