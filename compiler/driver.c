@@ -207,6 +207,15 @@ enum driver_status driver_load(struct session *s, const char *path,
     return load_dir(s, path, with_tests, u);
   struct span none = {0};
   int is_test = ends_with(path, ".test.rpol");
+  if (is_test && !with_tests) {
+    /* eval, build, rpol_compile take a policy (§13): a test file would
+     * quietly stand for the policy beside it. */
+    diag_error_nospan(&s->diags, "'%s' is a test file, not a policy: give "
+                      "its policy '%.*s.rpol' (rpolc test runs the tests)",
+                      path, (int)(strlen(path) - strlen(".test.rpol")),
+                      path);
+    return DRIVER_MISUSE;
+  }
   struct file *f = session_file(s, path, is_test ? FILE_TESTS : FILE_POLICY,
                                 none, 0);
   if (!f)

@@ -29,3 +29,6 @@ else
   echo "[test report to a full disk] exit 2"; echo "[eval to a full disk] exit 2"
   echo "rpolc test: error: writing the report failed: No space left on device" >&2
 fi
+printf 'test "t" {\n  given { customer.country = DE }\n  expect { eligible = allow }\n}\n' > ok.test.rpol
+rpolc eval ok.test.rpol ok.jsonl; st eval a test file
+rpolc build ok.test.rpol -o t.so; st build a test file
