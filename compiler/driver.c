@@ -25,6 +25,13 @@ const char *driver_test_path(struct session *s, const char *policy_path)
   return arena_printf(&s->arena, "%.*s.test.rpol", (int)n, policy_path);
 }
 
+/* NAME.rpol, the policy a NAME.test.rpol (a path or a name) tests. */
+static const char *tested_policy(struct session *s, const char *test)
+{
+  return arena_printf(&s->arena, "%.*s.rpol",
+                      (int)(strlen(test) - strlen(".test.rpol")), test);
+}
+
 static int readable_file(const char *path)
 {
   struct stat st;
@@ -168,9 +175,7 @@ static enum driver_status load_dir(struct session *s, const char *dir,
    * run: a CI pipeline must hear of it, as for a file named alone. */
   for (int i = 0; i < tests.len; i++) {
     const char *t = tests.items[i];
-    const char *pol = arena_printf(&s->arena, "%.*s.rpol",
-                                   (int)(strlen(t) - strlen(".test.rpol")),
-                                   t);
+    const char *pol = tested_policy(s, t);
     if (!n || !bsearch(&pol, names, n, sizeof *names, cmp_str)) {
       diag_error_nospan(&s->diags,
                         "'%.*s/%s' is a test file, but the bundle has no "
@@ -207,13 +212,13 @@ enum driver_status driver_load(struct session *s, const char *path,
     return load_dir(s, path, with_tests, u);
   struct span none = {0};
   int is_test = ends_with(path, ".test.rpol");
+  const char *pp = is_test ? tested_policy(s, path) : NULL;
   if (is_test && !with_tests) {
     /* eval, build, rpol_compile take a policy (§13): a test file would
      * quietly stand for the policy beside it. */
     diag_error_nospan(&s->diags, "'%s' is a test file, not a policy: give "
-                      "its policy '%.*s.rpol' (rpolc test runs the tests)",
-                      path, (int)(strlen(path) - strlen(".test.rpol")),
-                      path);
+                      "its policy '%s' (rpolc test runs the tests)", path,
+                      pp);
     return DRIVER_MISUSE;
   }
   struct file *f = session_file(s, path, is_test ? FILE_TESTS : FILE_POLICY,
@@ -221,8 +226,6 @@ enum driver_status driver_load(struct session *s, const char *path,
   if (!f)
     return DRIVER_MISUSE;
   if (is_test) {
-    size_t n = strlen(path) - strlen(".test.rpol");
-    const char *pp = arena_printf(&s->arena, "%.*s.rpol", (int)n, path);
     if (!readable_file(pp)) {
       diag_error_nospan(&s->diags,
                         "'%s' is a test file, but its policy '%s' does not "

@@ -641,6 +641,24 @@ static void test_big_block(void **state)
 }
 
 /* Lines of function `name` in the LLVM IR file `path`, -1 if absent. */
+/* The policy at `path` built ahead of time as LLVM IR into tmpdir/NAME
+ * (its path in ll). */
+static void build_ll(const char *path, const char *name, char *ll,
+                     size_t cap)
+{
+  struct session s;
+  struct layout L;
+  const char *md;
+  size_t mdlen;
+  char *err = NULL;
+
+  load_layout(path, &s, &L, &md, &mdlen);
+  snprintf(ll, cap, "%s/%s", tmpdir, name);
+  if (aot_build(&L, md, mdlen, ll, AOT_LLVM, &err) != 0)
+    fail_msg("aot_build: %s", err);
+  session_free(&s);
+}
+
 /* Lines of IR function `name` in the .ll file that hold `needle` (all
  * its lines for NULL); -1 if there is no such function. */
 static long ir_function_count(const char *path, const char *name,
@@ -675,24 +693,16 @@ static long ir_function_lines(const char *path, const char *name)
 static void test_plain_evaluator(void **state)
 {
   const char *trace_field = "%rpol.result* %1, i64 0, i32 7";
-  const char *md, *path = write_file("shop.rpol", shop_src);
-  char ll[600], *err = NULL;
-  struct session s;
-  struct layout L;
-  size_t mdlen;
+  char ll[600];
 
   (void)state;
-  load_layout(path, &s, &L, &md, &mdlen);
-  snprintf(ll, sizeof ll, "%s/shop.ll", tmpdir);
-  if (aot_build(&L, md, mdlen, ll, AOT_LLVM, &err) != 0)
-    fail_msg("aot_build: %s", err);
+  build_ll(write_file("shop.rpol", shop_src), "shop.ll", ll, sizeof ll);
   assert_true(ir_function_count(ll, "rpol.eval.0", trace_field) > 0);
   assert_int_equal(ir_function_count(ll, "rpol.eval.0.plain", trace_field),
                    0);
   assert_true(ir_function_lines(ll, "rpol.eval.0.plain") > 100);
   assert_int_equal(ir_function_lines(ll, "rpol.eval.0.body"), -1);
   unlink(ll);
-  session_free(&s);
 }
 
 /* A let too big to copy (cg.c, CG_COPY_WEIGHT) read in 60 cases, each
@@ -703,7 +713,7 @@ static void test_plain_evaluator(void **state)
 static void test_copied_lets(void **state)
 {
   size_t cap = 60 * 120 + 2048;
-  char *src = malloc(cap), *p, ll[600], at[800], *err = NULL;
+  char *src = malloc(cap), *p, ll[600], at[800];
   struct line_case lines[] = {
     {LINE(DE, EUR, "\"price\":\"7\",\"quantity\":0", TODAY),
      "\"reason\":\"q0\""},
@@ -716,10 +726,6 @@ static void test_copied_lets(void **state)
      "\"verdict\":\"allow\""},
     {NULL, NULL}
   };
-  struct session s;
-  struct layout L;
-  const char *md, *path;
-  size_t mdlen;
   long n;
   int k;
 
@@ -748,17 +754,12 @@ static void test_copied_lets(void **state)
   lines[3].want = at;
   check_policy("copies.rpol", src, lines);
 
-  path = write_file("copies.rpol", src);
-  load_layout(path, &s, &L, &md, &mdlen);
-  snprintf(ll, sizeof ll, "%s/copies.ll", tmpdir);
-  if (aot_build(&L, md, mdlen, ll, AOT_LLVM, &err) != 0)
-    fail_msg("aot_build: %s", err);
+  build_ll(write_file("copies.rpol", src), "copies.ll", ll, sizeof ll);
   assert_true(ir_function_lines(ll, "rpol.let.0.0") > 0);
   n = ir_function_lines(ll, "rpol.eval.0");
   print_message("evaluator of 60 reads of a big let: %ld lines of IR\n", n);
   assert_true(n > 0 && n < 3000);
   unlink(ll);
-  session_free(&s);
   free(src);
 }
 
